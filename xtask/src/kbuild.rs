@@ -1,0 +1,147 @@
+//! `cargo xtask build [--base]`: kernel, modules and UAPI headers, out of tree,
+//! from tinyconfig plus the fragment in config/; then the static selftests.
+
+use crate::proc;
+use crate::selftests;
+use crate::setup;
+use crate::ui::{info, Error, Result, Step};
+use crate::workspace::{ensure_dir, Kernel, Workspace};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+pub const JOBS: &str = "-j3";
+
+/// `make` for the kernel tree of `which`, with the pinned toolchain.
+pub fn make(ws: &Workspace, which: Kernel) -> Command {
+    let mut c = Command::new("make");
+    c.arg("-C")
+        .arg(ws.source_dir(which))
+        .arg(format!("O={}", ws.out_dir(which).display()))
+        .arg("LLVM=-16")
+        .arg("RUSTC=/usr/bin/rustc")
+        .arg("RUSTDOC=/usr/bin/rustdoc")
+        .arg("CLIPPY_DRIVER=/usr/bin/clippy-driver")
+        .arg("RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library")
+        .arg(format!("BINDGEN={}", ws.tools_bin().join("bindgen").display()))
+        .env("LIBCLANG_PATH", "/usr/lib/llvm-16/lib")
+        .env("KBUILD_BUILD_USER", "xtask")
+        .env("KBUILD_BUILD_HOST", "vm-uffd-ops")
+        .env("KBUILD_BUILD_TIMESTAMP", "2026-02-27");
+    c
+}
+
+/// The `CONFIG_X=v` lines of a fragment.
+pub fn fragment_entries(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("CONFIG_"))
+        .filter_map(|l| l.split_once('=').map(|(k, v)| (k.to_string(), v.to_string())))
+        .collect()
+}
+
+/// Symbols of the fragment whose value in `.config` differs from the request.
+pub fn unmet_entries(fragment: &str, config: &str) -> Vec<String> {
+    let mut unmet = Vec::new();
+    for (key, want) in fragment_entries(fragment) {
+        let got = config.lines().find_map(|l| {
+            if l == format!("# {key} is not set") {
+                Some("n".to_string())
+            } else {
+                l.strip_prefix(&format!("{key}=")).map(str::to_string)
+            }
+        });
+        let got = got.unwrap_or_else(|| "n".into());
+        if got != want {
+            unmet.push(format!("{key}={want} (got {got})"));
+        }
+    }
+    unmet
+}
+
+/// Writes `.config` = tinyconfig + fragments, only when the inputs changed
+/// (a rewrite of .config would make the next build nearly cold).
+pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result<()> {
+    let out = ws.out_dir(which);
+    ensure_dir(&out)?;
+    let mut inputs = String::new();
+    for f in fragments {
+        inputs.push_str(&std::fs::read_to_string(f).map_err(|e| Error::new(format!("{}: {e}", f.display())))?);
+    }
+    let stamp = out.join(".xtask-config-inputs");
+    if out.join(".config").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&inputs) {
+        return Ok(());
+    }
+    let step = Step::start(format!("configuring {} (tinyconfig + {} fragment(s))", which.label(), fragments.len()));
+    let log = ws.logs().join(format!("config-{}.log", out.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_file(&log);
+    proc::run_logged(make(ws, which).arg("tinyconfig"), &log, "make tinyconfig", Duration::from_secs(30))?;
+    proc::run_logged(
+        Command::new(ws.source_dir(which).join("scripts/kconfig/merge_config.sh"))
+            .current_dir(ws.source_dir(which))
+            .arg("-m")
+            .arg("-O")
+            .arg(&out)
+            .arg(out.join(".config"))
+            .args(fragments),
+        &log,
+        "merge_config.sh",
+        Duration::from_secs(30),
+    )?;
+    proc::run_logged(make(ws, which).arg("olddefconfig"), &log, "make olddefconfig", Duration::from_secs(30))?;
+    let config = std::fs::read_to_string(out.join(".config"))?;
+    let unmet = unmet_entries(&inputs, &config);
+    if !unmet.is_empty() {
+        return Err(Error::new(format!("config symbols not as requested: {}", unmet.join(", ")))
+            .hint("a dependency is missing from config/uffd-vm.config; see make menuconfig for what each needs"));
+    }
+    std::fs::write(&stamp, inputs)?;
+    step.done();
+    Ok(())
+}
+
+/// Builds bzImage, modules and headers for `which`.
+pub fn build_kernel(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result<()> {
+    setup::ensure(ws)?;
+    configure(ws, which, fragments)?;
+    let out = ws.out_dir(which);
+    let log = ws.logs().join(format!("build-{}.log", out.file_name().unwrap().to_string_lossy()));
+    let _ = std::fs::remove_file(&log);
+    let step = Step::start(format!("building {} (log: {})", which.label(), log.display()));
+    proc::run_logged(
+        make(ws, which).arg(JOBS).args(["bzImage", "modules", "headers"]),
+        &log,
+        "kernel build",
+        Duration::from_secs(60),
+    )?;
+    step.done();
+    Ok(())
+}
+
+pub fn bzimage(ws: &Workspace, which: Kernel) -> PathBuf {
+    ws.out_dir(which).join("arch/x86/boot/bzImage")
+}
+
+/// `cargo xtask build [--base]`.
+pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
+    match which {
+        Kernel::Tip => crate::tree::tree(ws, None)?,
+        Kernel::Base => {
+            crate::tree::tree(ws, None)?;
+            crate::tree::ensure_worktree(ws, &ws.linux_base())?;
+        }
+        Kernel::Check => {}
+    }
+    build_kernel(ws, which, &[ws.config_fragment()])?;
+    selftests::build(ws, which)?;
+    info(format!("kernel: {}", bzimage(ws, which).display()));
+    Ok(())
+}
+
+pub fn headers_dir(ws: &Workspace, which: Kernel) -> PathBuf {
+    ws.out_dir(which).join("usr/include")
+}
+
+pub fn exists(p: &Path) -> bool {
+    p.exists()
+}

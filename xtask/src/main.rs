@@ -1,0 +1,112 @@
+//! `cargo xtask`: the workspace tool of the vm_uffd_ops series.
+//! See the README for what each command does.
+
+mod check;
+mod demo;
+mod export;
+mod kbuild;
+mod proc;
+mod results;
+mod selftests;
+mod setup;
+mod splat;
+mod testplan;
+mod tree;
+mod ui;
+mod vm;
+mod workspace;
+
+use std::path::PathBuf;
+use std::time::Duration;
+use ui::{Error, Result};
+use workspace::{Kernel, Workspace};
+
+const USAGE: &str = "usage: cargo xtask <command> [options]
+
+commands:
+  setup [--check]          install (or only check) the pinned toolchain, QEMU, bindgen, b4
+  tree [--linux PATH]      v6.18.15 as a git tree in build/linux, patches/ applied on a branch
+  build [--base]           kernel + modules + headers + static test programs
+  vm [--base] [--timeout S] -- CMD...
+                           boot the built kernel in QEMU and run CMD as root in it
+  run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
+  test                     everything: unit tests, build, selftests in the VM, series checks
+  export                   regenerate patches/ and the tree-layout copies from build/linux
+  check                    series checks: git am, tree-layout copies, checkpatch, per-patch builds
+";
+
+struct Args {
+    command: String,
+    base: bool,
+    check_only: bool,
+    linux: Option<PathBuf>,
+    timeout: Duration,
+    rest: Vec<String>,
+}
+
+fn parse_args(argv: &[String]) -> Result<Args> {
+    let mut it = argv.iter();
+    let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
+    let mut a = Args { command, base: false, check_only: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    if let Ok(p) = std::env::var("XTASK_LINUX") {
+        a.linux = Some(PathBuf::from(p));
+    }
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--base" => a.base = true,
+            "--check" => a.check_only = true,
+            "--linux" => {
+                a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
+            }
+            "--timeout" => {
+                let v = it.next().ok_or_else(|| Error::new("--timeout needs a number of seconds"))?;
+                let s: u64 = v.parse().map_err(|_| Error::new(format!("--timeout {v}: not a number of seconds")))?;
+                a.timeout = Duration::from_secs(s);
+            }
+            "--" => {
+                a.rest = it.by_ref().cloned().collect();
+            }
+            other => {
+                return Err(Error::new(format!("unknown option `{other}` for `{}`", a.command))
+                    .hint("see `cargo xtask help`"))
+            }
+        }
+    }
+    Ok(a)
+}
+
+fn dispatch(a: &Args) -> Result<()> {
+    let which = if a.base { Kernel::Base } else { Kernel::Tip };
+    if a.command == "help" || a.command == "--help" || a.command == "-h" {
+        print!("{USAGE}");
+        return Ok(());
+    }
+    let ws = Workspace::discover()?;
+    match a.command.as_str() {
+        "setup" if a.check_only => setup::check(&ws),
+        "setup" => setup::install(&ws),
+        "tree" => {
+            setup::ensure(&ws)?;
+            tree::tree(&ws, a.linux.as_deref())
+        }
+        "build" => {
+            tree::tree(&ws, a.linux.as_deref())?;
+            kbuild::build(&ws, which)
+        }
+        "vm" => vm::vm(&ws, which, &a.rest, a.timeout),
+        "run" => demo::run(&ws, a.linux.as_deref()),
+        "test" => testplan::test(&ws, a.linux.as_deref()),
+        "export" => export::export(&ws),
+        "check" => check::check(&ws).map(|_| ()),
+        other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),
+    }
+}
+
+fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let res = parse_args(&argv).and_then(|a| dispatch(&a));
+    if let Err(e) = res {
+        eprintln!("xtask: error: {e}");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,100 @@
+//! Static builds of the userspace test programs that run inside the VM: the
+//! kernel's uffd selftests (and the series' own, when the tree has them) and
+//! the workspace's demo program.
+
+use crate::kbuild::headers_dir;
+use crate::proc;
+use crate::ui::{info, Result, Step};
+use crate::workspace::{ensure_dir, Kernel, Workspace};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where a program's sources are.
+#[derive(Clone, Copy)]
+pub enum Origin {
+    /// tools/testing/selftests/mm in the kernel tree being tested.
+    KernelMm,
+    /// The workspace's own `demo/` directory.
+    Workspace,
+}
+
+pub struct Program {
+    pub name: &'static str,
+    pub origin: Origin,
+    pub sources: &'static [&'static str],
+}
+
+const MM_COMMON: &[&str] = &["uffd-common.c", "vm_util.c", "thp_settings.c"];
+
+pub const PROGRAMS: &[Program] = &[
+    Program { name: "uffd-unit-tests", origin: Origin::KernelMm, sources: &["uffd-unit-tests.c"] },
+    Program { name: "uffd-stress", origin: Origin::KernelMm, sources: &["uffd-stress.c"] },
+    Program { name: "uffd-wp-mremap", origin: Origin::KernelMm, sources: &["uffd-wp-mremap.c"] },
+    Program { name: "uffd-ops-regs", origin: Origin::KernelMm, sources: &["uffd-ops-regs.c"] },
+    Program { name: "uffd-demo", origin: Origin::Workspace, sources: &["uffd-demo.c"] },
+];
+
+pub fn bin_dir(ws: &Workspace, which: Kernel) -> PathBuf {
+    ws.out_dir(which).join("xtask-bin")
+}
+
+fn newest_mtime(paths: &[PathBuf]) -> Option<std::time::SystemTime> {
+    paths.iter().filter_map(|p| p.metadata().and_then(|m| m.modified()).ok()).max()
+}
+
+fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra: &[&str]) -> Result<bool> {
+    let mut sources: Vec<PathBuf> = prog.sources.iter().map(|s| src_dir.join(s)).collect();
+    if !sources.iter().all(|s| s.is_file()) {
+        return Ok(false); // e.g. a series test on the base kernel
+    }
+    sources.extend(extra.iter().map(|s| src_dir.join(s)));
+    let out = bin_dir(ws, which).join(prog.name);
+    let mut inputs = sources.clone();
+    if let Ok(rd) = std::fs::read_dir(src_dir) {
+        inputs.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h")));
+    }
+    let built = out.metadata().and_then(|m| m.modified()).ok();
+    if built.is_some() && built >= newest_mtime(&inputs) {
+        return Ok(true);
+    }
+    let kernel = ws.source_dir(which);
+    proc::run(
+        Command::new("gcc")
+            .args(["-static", "-Wall", "-O2", "-U_FORTIFY_SOURCE", "-D_GNU_SOURCE"])
+            .arg("-I")
+            .arg(&kernel)
+            .arg("-isystem")
+            .arg(headers_dir(ws, which))
+            .arg("-isystem")
+            .arg(kernel.join("tools/include/uapi"))
+            .arg("-I")
+            .arg(src_dir)
+            .arg("-o")
+            .arg(&out)
+            .args(&sources)
+            .args(["-lrt", "-lpthread", "-lm"]),
+    )?;
+    Ok(true)
+}
+
+/// Builds every program whose sources exist for `which`.
+pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
+    let step = Step::start(format!("building userspace test programs for the {}", which.label()));
+    ensure_dir(&bin_dir(ws, which))?;
+    let mut built = Vec::new();
+    for prog in PROGRAMS {
+        let ok = match prog.origin {
+            Origin::KernelMm => {
+                let dir = ws.source_dir(which).join("tools/testing/selftests/mm");
+                compile(ws, which, prog, &dir, MM_COMMON)?
+            }
+            Origin::Workspace => compile(ws, which, prog, &ws.root.join("demo"), &[])?,
+        };
+        if ok {
+            built.push(prog.name);
+        }
+    }
+    info(format!("programs: {}", built.join(", ")));
+    step.done();
+    Ok(())
+}

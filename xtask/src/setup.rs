@@ -1,0 +1,199 @@
+//! `cargo xtask setup [--check]`: the kernel toolchain, QEMU and helper tools.
+//!
+//! Versions that matter are pinned: rustc 1.85 is the newest Debian 12 rustc
+//! that builds v6.18.15's Rust code (1.96 fails in rust/kernel/irq/request.rs).
+
+use crate::proc;
+use crate::ui::{Error, Result, Step};
+use crate::workspace::Workspace;
+use std::process::Command;
+
+const RUST_PIN: &str = "1.85.0+dfsg3-1~deb12u3";
+const BINDGEN_VERSION: &str = "0.73.2";
+const B4_VERSION: &str = "0.14.3";
+
+/// Debian 12 packages: (name, pinned version or None).
+const DEBIAN_PACKAGES: &[(&str, Option<&str>)] = &[
+    ("rustc-web", Some(RUST_PIN)),
+    ("rust-web-src", Some(RUST_PIN)),
+    ("rust-web-clippy", Some(RUST_PIN)),
+    ("libstd-rust-web-dev", Some(RUST_PIN)),
+    ("clang-16", None),
+    ("lld-16", None),
+    ("llvm-16", None),
+    ("libclang-16-dev", None),
+    ("gcc", None),
+    ("make", None),
+    ("flex", None),
+    ("bison", None),
+    ("bc", None),
+    ("libelf-dev", None),
+    ("libssl-dev", None),
+    ("cpio", None),
+    ("kmod", None),
+    ("perl", None),
+    ("sparse", None),
+    ("xz-utils", None),
+    ("git", None),
+    ("qemu-system-x86", None),
+    ("busybox-static", None),
+    ("python3-venv", None),
+];
+
+pub struct ToolStatus {
+    pub name: String,
+    pub present: Option<String>,
+    pub wanted: String,
+}
+
+fn dpkg_version(pkg: &str) -> Option<String> {
+    let out = Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}\t${Version}", pkg])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (status, version) = text.split_once('\t')?;
+    status.ends_with(" installed").then(|| version.to_string())
+}
+
+fn tool_version(prog: &std::path::Path, arg: &str) -> Option<String> {
+    let out = Command::new(prog).arg(arg).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&out.stderr));
+    text.lines().next().map(|l| l.trim().to_string())
+}
+
+pub fn status(ws: &Workspace) -> Vec<ToolStatus> {
+    let mut all = Vec::new();
+    for (pkg, pin) in DEBIAN_PACKAGES {
+        let present = dpkg_version(pkg);
+        let ok = match (pin, &present) {
+            (Some(p), Some(v)) => v == p,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        all.push(ToolStatus {
+            name: format!("deb:{pkg}"),
+            present: present.filter(|_| ok),
+            wanted: pin.map(|p| p.to_string()).unwrap_or_else(|| "any".into()),
+        });
+    }
+    all.push(ToolStatus {
+        name: "crate:bindgen-cli".into(),
+        present: tool_version(&ws.tools_bin().join("bindgen"), "--version")
+            .filter(|v| v.contains(BINDGEN_VERSION)),
+        wanted: BINDGEN_VERSION.into(),
+    });
+    all.push(ToolStatus {
+        name: "pypi:b4".into(),
+        present: tool_version(&ws.venv().join("bin/b4"), "--version").filter(|v| v.contains(B4_VERSION)),
+        wanted: B4_VERSION.into(),
+    });
+    all
+}
+
+pub fn all_present(ws: &Workspace) -> bool {
+    status(ws).iter().all(|t| t.present.is_some())
+}
+
+fn is_debian_12() -> bool {
+    let text = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    text.lines().any(|l| l == "ID=debian") && text.lines().any(|l| l == "VERSION_ID=\"12\"")
+}
+
+fn not_debian_error() -> Error {
+    let pkgs: Vec<String> = DEBIAN_PACKAGES
+        .iter()
+        .map(|(p, v)| match v {
+            Some(v) => format!("{p}={v}"),
+            None => p.to_string(),
+        })
+        .collect();
+    Error::new("this machine is not Debian 12, so setup cannot install the toolchain itself").hint(format!(
+        "install the equivalents of: {}; rustc 1.85 with its library source; \
+         `cargo install --locked bindgen-cli --version {BINDGEN_VERSION} --root {{cache}}/tools`; \
+         b4 {B4_VERSION} in a venv at {{cache}}/venv; then run `cargo xtask setup --check`",
+        pkgs.join(" ")
+    ))
+}
+
+/// `setup --check`: prints one line per tool, fails if anything is missing.
+pub fn check(ws: &Workspace) -> Result<()> {
+    let mut missing = 0;
+    for t in status(ws) {
+        match &t.present {
+            Some(v) => println!("present  {:<28} {v}", t.name),
+            None => {
+                missing += 1;
+                println!("MISSING  {:<28} wanted {}", t.name, t.wanted)
+            }
+        }
+    }
+    if missing > 0 {
+        return Err(Error::new(format!("{missing} tool(s) missing")).hint("run `cargo xtask setup`"));
+    }
+    Ok(())
+}
+
+/// Installs whatever is missing.  Idempotent: a complete machine does nothing.
+pub fn install(ws: &Workspace) -> Result<()> {
+    let status = status(ws);
+    let missing_debs: Vec<String> = status
+        .iter()
+        .filter(|t| t.present.is_none() && t.name.starts_with("deb:"))
+        .map(|t| {
+            let name = &t.name[4..];
+            if t.wanted == "any" {
+                name.to_string()
+            } else {
+                format!("{name}={}", t.wanted)
+            }
+        })
+        .collect();
+    if !missing_debs.is_empty() {
+        if !is_debian_12() {
+            return Err(not_debian_error());
+        }
+        let step = Step::start(format!("installing {} Debian package(s)", missing_debs.len()));
+        proc::run(Command::new("apt-get").arg("update").arg("-q"))?;
+        proc::run(
+            Command::new("apt-get")
+                .args(["install", "-y", "-q", "--no-install-recommends", "--allow-downgrades"])
+                .args(&missing_debs)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+        .map_err(|e| e.hint("apt-get could not install the toolchain; check the archive is reachable"))?;
+        step.done();
+    }
+    if status.iter().any(|t| t.name == "crate:bindgen-cli" && t.present.is_none()) {
+        let step = Step::start(format!("installing bindgen-cli {BINDGEN_VERSION} from crates.io"));
+        proc::run(
+            Command::new("cargo")
+                .args(["install", "--locked", "--force", "bindgen-cli", "--version", BINDGEN_VERSION, "--root"])
+                .arg(ws.cache.join("tools")),
+        )?;
+        step.done();
+    }
+    if status.iter().any(|t| t.name == "pypi:b4" && t.present.is_none()) {
+        let step = Step::start(format!("installing b4 {B4_VERSION} from PyPI into {}", ws.venv().display()));
+        proc::run(Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(ws.venv()))?;
+        proc::run(
+            Command::new(ws.venv().join("bin/pip"))
+                .args(["install", "-q", &format!("b4=={B4_VERSION}")]),
+        )?;
+        step.done();
+    }
+    check(ws)
+}
+
+/// Called by every command that needs the toolchain: installs only if something is missing.
+pub fn ensure(ws: &Workspace) -> Result<()> {
+    if all_present(ws) {
+        return Ok(());
+    }
+    eprintln!("==> some tools are missing; running setup first");
+    install(ws)
+}

@@ -1,0 +1,260 @@
+//! `cargo xtask tree`: the v6.18.15 source as a git repository with the base as
+//! one commit (tag v6.18.15) and the series applied with `git am` on a branch.
+
+use crate::proc;
+use crate::ui::{info, Error, Result, Step};
+use crate::workspace::{ensure_dir, Workspace, BASE_TAG, BASE_VERSION, SERIES_BRANCH};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const ORIG_TARBALL: &str = "linux_6.18.15.orig.tar.xz";
+const ORIG_SHA256: &str = "fdf4c4d487c95b17a41cb38003faef86669e532a44fe702eb31a3390b6a60cca";
+const DEBIAN_SOURCE_VERSION: &str = "6.18.15-1~bpo13+1";
+/// Fixed identity and dates make the base commit id the same on every machine.
+const BASE_DATE: &str = "2026-02-27T00:00:00+0000";
+
+pub fn git(dir: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C").arg(dir);
+    c.env("GIT_AUTHOR_NAME", "xtask")
+        .env("GIT_AUTHOR_EMAIL", "xtask@localhost")
+        .env("GIT_COMMITTER_NAME", "xtask")
+        .env("GIT_COMMITTER_EMAIL", "xtask@localhost");
+    c
+}
+
+/// The archive URI of the Debian mirror this machine already uses (never hard-coded).
+fn debian_mirror() -> Result<String> {
+    let mut texts = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/etc/apt/sources.list.d") {
+        for e in rd.flatten() {
+            if e.path().extension().is_some_and(|x| x == "sources") {
+                texts.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+            }
+        }
+    }
+    for text in texts {
+        for line in text.lines() {
+            if let Some(uri) = line.strip_prefix("URIs:") {
+                let uri = uri.trim();
+                if uri.ends_with("/debian") {
+                    return Ok(uri.to_string());
+                }
+            }
+        }
+    }
+    Err(Error::new("no Debian archive found in /etc/apt/sources.list.d/*.sources")
+        .hint("download linux_6.18.15.orig.tar.xz yourself into the cache, or use --linux PATH"))
+}
+
+/// Downloads (once) and verifies the pristine upstream tarball.
+fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
+    let dest = ws.cache.join(ORIG_TARBALL);
+    if dest.is_file() {
+        let sum = proc::output(Command::new("sha256sum").arg(&dest))?;
+        if sum.split_whitespace().next() == Some(ORIG_SHA256) {
+            info(format!("using cached {}", dest.display()));
+            return Ok(dest);
+        }
+        info(format!("{} has the wrong checksum; downloading again", dest.display()));
+        std::fs::remove_file(&dest)?;
+    }
+    let step = Step::start(format!("downloading {ORIG_TARBALL} (157 MB)"));
+    let apt = ws.cache.join("apt");
+    ensure_dir(&apt.join("lists/partial"))?;
+    ensure_dir(&apt.join("archives/partial"))?;
+    let sources = apt.join("sources.list");
+    std::fs::write(&sources, format!("deb-src {} trixie-backports main\n", debian_mirror()?))?;
+    let apt_opts = |c: &mut Command| {
+        c.arg("-o").arg(format!("Dir::Etc::sourcelist={}", sources.display()));
+        c.args(["-o", "Dir::Etc::sourceparts=-"]);
+        c.arg("-o").arg(format!("Dir::State::Lists={}", apt.join("lists").display()));
+        c.arg("-o").arg(format!("Dir::Cache={}", apt.display()));
+        c.args(["-o", "APT::Sandbox::User=root"]);
+    };
+    let mut update = Command::new("apt-get");
+    apt_opts(&mut update);
+    proc::output(update.args(["-q", "update"]))?;
+    let mut uris = Command::new("apt-get");
+    apt_opts(&mut uris);
+    let listing = proc::output(uris.args(["source", "--print-uris", &format!("linux={DEBIAN_SOURCE_VERSION}")]))?;
+    let uri = listing
+        .lines()
+        .find(|l| l.contains(ORIG_TARBALL))
+        .and_then(|l| l.split('\'').nth(1))
+        .ok_or_else(|| Error::new(format!("the archive does not list {ORIG_TARBALL}")))?
+        .to_string();
+    let tmp = dest.with_extension("part");
+    proc::run(
+        Command::new("/usr/lib/apt/apt-helper")
+            .arg("download-file")
+            .arg(&uri)
+            .arg(&tmp)
+            .arg(format!("SHA256:{ORIG_SHA256}")),
+    )?;
+    std::fs::rename(&tmp, &dest)?;
+    step.done();
+    Ok(dest)
+}
+
+fn has_base_tag(repo: &Path) -> bool {
+    git(repo)
+        .args(["rev-parse", "-q", "--verify", &format!("refs/tags/{BASE_TAG}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// Makes `build/linux` a git repository whose `v6.18.15` tag is the base.
+fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
+    let repo = ws.linux();
+    if has_base_tag(&repo) {
+        return Ok(());
+    }
+    if repo.exists() {
+        return Err(Error::new(format!("{} exists but has no {BASE_TAG} tag", repo.display()))
+            .hint("move it away (or delete it) and run `cargo xtask tree` again"));
+    }
+    ensure_dir(&ws.build_dir())?;
+    if let Some(src) = linux_src {
+        let step = Step::start(format!("cloning {} at {BASE_TAG}", src.display()));
+        proc::run(
+            Command::new("git")
+                .args(["clone", "-q", "--no-checkout", "--shared"])
+                .arg(src)
+                .arg(&repo),
+        )
+        .map_err(|e| e.hint(format!("--linux must be a git tree with the {BASE_TAG} tag")))?;
+        proc::run(git(&repo).args(["checkout", "-q", BASE_TAG]))?;
+        step.done();
+        return Ok(());
+    }
+    let tarball = fetch_tarball(ws)?;
+    let step = Step::start("unpacking the base and committing it");
+    let tmp = ws.build_dir().join("unpack.tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    ensure_dir(&tmp)?;
+    proc::run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&tmp))?;
+    std::fs::rename(tmp.join(format!("linux-{BASE_VERSION}")), &repo)?;
+    std::fs::remove_dir(&tmp)?;
+    proc::run(git(&repo).args(["init", "-q", "-b", SERIES_BRANCH]))?;
+    proc::run(git(&repo).args(["add", "-A"]))?;
+    proc::run(
+        git(&repo)
+            .args(["commit", "-q", "-m", &format!("Linux {BASE_VERSION}")])
+            .env("GIT_AUTHOR_DATE", BASE_DATE)
+            .env("GIT_COMMITTER_DATE", BASE_DATE),
+    )?;
+    proc::run(git(&repo).args(["tag", BASE_TAG]))?;
+    step.done();
+    Ok(())
+}
+
+/// The sorted patch files of the series (cover letter excluded).
+pub fn patch_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(ws.patches())?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "patch"))
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with("0000-"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// A fingerprint of patches/ so `tree` knows when to re-apply.
+fn patches_fingerprint(ws: &Workspace) -> Result<String> {
+    let files = patch_files(ws)?;
+    if files.is_empty() {
+        return Ok("empty".into());
+    }
+    let out = proc::output(Command::new("sha256sum").args(&files))?;
+    let mut digest = Command::new("sha256sum");
+    digest.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped());
+    let mut child = digest.spawn()?;
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(out.as_bytes())?;
+    let res = child.wait_with_output()?;
+    Ok(String::from_utf8_lossy(&res.stdout).split_whitespace().next().unwrap_or("").to_string())
+}
+
+fn rev(repo: &Path, what: &str) -> Result<String> {
+    Ok(proc::output(git(repo).args(["rev-parse", what]))?.trim().to_string())
+}
+
+/// Applies `patches` with `git am` onto `BASE_TAG` in `repo` on a detached or named branch.
+pub fn apply_series(repo: &Path, patches: &[PathBuf], branch: Option<&str>) -> Result<()> {
+    let _ = git(repo).args(["am", "--abort"]).output();
+    match branch {
+        Some(b) => proc::run(git(repo).args(["checkout", "-q", "-B", b, BASE_TAG]))?,
+        None => proc::run(git(repo).args(["checkout", "-q", "--detach", BASE_TAG]))?,
+    }
+    if patches.is_empty() {
+        return Ok(());
+    }
+    let res = proc::run(git(repo).args(["am", "-q", "--keep-cr"]).args(patches));
+    if let Err(e) = res {
+        let _ = git(repo).args(["am", "--abort"]).output();
+        return Err(e.hint("patches/ does not apply to v6.18.15; fix the series (cargo xtask export after editing the worktree)"));
+    }
+    Ok(())
+}
+
+/// `cargo xtask tree [--linux PATH]`.
+pub fn tree(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
+    make_base_repo(ws, linux_src)?;
+    let repo = ws.linux();
+    let stamp = repo.join(".git/xtask-applied");
+    let fingerprint = patches_fingerprint(ws)?;
+    let applied = std::fs::read_to_string(&stamp).unwrap_or_default();
+    let (head_at_apply, applied_fp) = applied.split_once(' ').unwrap_or(("", ""));
+    let head = rev(&repo, "HEAD")?;
+    let on_branch = proc::output(git(&repo).args(["symbolic-ref", "-q", "--short", "HEAD"]))
+        .map(|s| s.trim() == SERIES_BRANCH)
+        .unwrap_or(false);
+    if on_branch && applied_fp.trim() == fingerprint && head_at_apply == head {
+        info(format!("{} is up to date with patches/ ({SERIES_BRANCH} at {})", repo.display(), &head[..12]));
+        return Ok(());
+    }
+    // Refuse to throw away work that was never exported.
+    let dirty = proc::output(git(&repo).args(["status", "--porcelain", "--untracked-files=no"]))?;
+    if !dirty.trim().is_empty() {
+        return Err(Error::new(format!("{} has uncommitted changes", repo.display()))
+            .hint("commit them and run `cargo xtask export`, or `git -C build/linux stash`"));
+    }
+    if on_branch && !head_at_apply.is_empty() && head_at_apply != head {
+        return Err(Error::new(format!(
+            "the {SERIES_BRANCH} branch has commits that were not exported to patches/"
+        ))
+        .hint("run `cargo xtask export` to keep them, or `git -C build/linux reset --hard` to drop them"));
+    }
+    let patches = patch_files(ws)?;
+    let step = Step::start(format!("applying {} patch(es) onto {BASE_TAG}", patches.len()));
+    apply_series(&repo, &patches, Some(SERIES_BRANCH))?;
+    let head = rev(&repo, "HEAD")?;
+    std::fs::write(&stamp, format!("{head} {fingerprint}\n"))?;
+    step.done();
+    Ok(())
+}
+
+/// Records that the current branch head matches patches/ (after `export`).
+pub fn mark_exported(ws: &Workspace) -> Result<()> {
+    let repo = ws.linux();
+    let head = rev(&repo, "HEAD")?;
+    std::fs::write(repo.join(".git/xtask-applied"), format!("{head} {}\n", patches_fingerprint(ws)?))?;
+    Ok(())
+}
+
+/// Makes sure a secondary worktree exists at `path` (for base or check builds).
+pub fn ensure_worktree(ws: &Workspace, path: &Path) -> Result<()> {
+    if path.join(".git").exists() {
+        return Ok(());
+    }
+    proc::run(git(&ws.linux()).args(["worktree", "prune"]))?;
+    let step = Step::start(format!("creating worktree {}", path.display()));
+    proc::run(git(&ws.linux()).args(["worktree", "add", "-q", "--detach"]).arg(path).arg(BASE_TAG))?;
+    step.done();
+    Ok(())
+}

@@ -1,0 +1,287 @@
+//! Booting a built kernel in QEMU with a small busybox initramfs.
+//!
+//! The guest's kernel console goes to the first serial port (console log),
+//! the test command's output to the second (output log), so test output
+//! parsing never sees kernel lines and splat detection sees every one.
+
+use crate::kbuild::bzimage;
+use crate::proc;
+use crate::selftests::bin_dir;
+use crate::splat::{self, Splat};
+use crate::ui::{fmt_secs, info, Error, Result, Step};
+use crate::workspace::{ensure_dir, Kernel, Workspace};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const INIT: &str = r#"#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tmpfs tmp /tmp
+mkdir -p /dev/shm /dev/hugepages
+mount -t tmpfs shm /dev/shm
+mount -t hugetlbfs hugetlbfs /dev/hugepages
+exec >/dev/ttyS1 2>&1 </dev/null
+echo "XTASK-READY $(uname -r)"
+cd /
+sh /xtask/run.sh
+echo "XTASK-EXIT $?"
+sync
+sleep 1
+poweroff -f
+"#;
+
+/// What one VM run produced.
+pub struct VmRun {
+    pub exit: Option<i32>,
+    pub timed_out: bool,
+    pub console_log: PathBuf,
+    pub output_log: PathBuf,
+    pub output: String,
+    pub splats: Vec<Splat>,
+    pub seconds: f64,
+}
+
+impl VmRun {
+    /// Ok only if the command exited 0, in time, with a clean kernel log.
+    pub fn verdict(&self) -> Result<()> {
+        if self.timed_out {
+            return Err(Error::new(format!(
+                "the guest did not finish in time and was killed; console: {}",
+                self.console_log.display()
+            ))
+            .hint("look at the end of the console log for a hang; raise --timeout if the work is just slow"));
+        }
+        if let Some(s) = self.splats.first() {
+            return Err(Error::new(format!(
+                "kernel splat in the guest ({} found, first: {} at line {}: {}); console: {}",
+                self.splats.len(),
+                s.kind,
+                s.line_no,
+                s.line,
+                self.console_log.display()
+            )));
+        }
+        match self.exit {
+            Some(0) => Ok(()),
+            Some(rc) => Err(Error::new(format!("the command exited {rc} in the guest; output: {}", self.output_log.display()))),
+            None => Err(Error::new(format!(
+                "the guest stopped before the command finished; console: {}",
+                self.console_log.display()
+            ))),
+        }
+    }
+}
+
+/// Exit status from the output log's `XTASK-EXIT n` line.
+pub fn exit_status(output: &str) -> Option<i32> {
+    output.lines().rev().find_map(|l| l.trim().strip_prefix("XTASK-EXIT ")?.trim().parse().ok())
+}
+
+fn copy_into(src: &Path, dst: &Path) -> Result<()> {
+    std::fs::copy(src, dst).map_err(|e| Error::new(format!("cannot copy {} to {}: {e}", src.display(), dst.display())))?;
+    Ok(())
+}
+
+/// Packs the initramfs: busybox, the test programs, the kernel modules, the script.
+fn make_initramfs(ws: &Workspace, which: Kernel, script: &str, dir: &Path) -> Result<PathBuf> {
+    let root = dir.join("root");
+    if root.exists() {
+        std::fs::remove_dir_all(&root)?;
+    }
+    for d in ["bin", "proc", "sys", "dev", "tmp", "xtask", "modules", "sys/kernel/debug"] {
+        ensure_dir(&root.join(d))?;
+    }
+    copy_into(Path::new("/bin/busybox"), &root.join("bin/busybox"))
+        .map_err(|e| e.hint("busybox-static is missing: run `cargo xtask setup`"))?;
+    let init = root.join("init");
+    std::fs::write(&init, INIT)?;
+    std::fs::write(root.join("xtask/run.sh"), script)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&init, std::fs::Permissions::from_mode(0o755))?;
+    if let Ok(rd) = std::fs::read_dir(bin_dir(ws, which)) {
+        for e in rd.flatten() {
+            copy_into(&e.path(), &root.join("bin").join(e.file_name()))?;
+        }
+    }
+    // Loadable modules (e.g. the Rust sample) go to /modules for insmod.
+    for sub in ["samples/rust", "lib"] {
+        let d = ws.out_dir(which).join(sub);
+        if let Ok(rd) = std::fs::read_dir(&d) {
+            for e in rd.flatten() {
+                if e.path().extension().is_some_and(|x| x == "ko") {
+                    copy_into(&e.path(), &root.join("modules").join(e.file_name()))?;
+                }
+            }
+        }
+    }
+    let cpio = dir.join("initramfs.cpio");
+    let list = proc::output(Command::new("find").arg(".").current_dir(&root))?;
+    let file = std::fs::File::create(&cpio)?;
+    let mut child = Command::new("cpio")
+        .args(["-o", "-H", "newc", "--quiet"])
+        .current_dir(&root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::from(file))
+        .spawn()?;
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(list.as_bytes())?;
+    let status = child.wait()?;
+    if !status.success() {
+        return Err(Error::new(format!("cpio failed ({status}) packing {}", root.display())));
+    }
+    Ok(cpio)
+}
+
+/// Which accelerator to use: KVM only where a probe boot proved it works.
+fn accel(ws: &Workspace, which: Kernel) -> &'static str {
+    if let Ok(v) = std::env::var("XTASK_ACCEL") {
+        return if v == "kvm" { "kvm" } else { "tcg" };
+    }
+    if !Path::new("/dev/kvm").exists() {
+        return "tcg";
+    }
+    let stamp = ws.cache.join("kvm-probe");
+    if let Ok(s) = std::fs::read_to_string(&stamp) {
+        return if s.trim() == "works" { "kvm" } else { "tcg" };
+    }
+    info("probing whether KVM can run a guest here (once per machine)");
+    let ok = boot(ws, which, "true\n", Duration::from_secs(30), "kvm", "kvm-probe")
+        .map(|r| r.exit == Some(0) && !r.timed_out)
+        .unwrap_or(false);
+    let _ = std::fs::write(&stamp, if ok { "works\n" } else { "broken\n" });
+    info(format!("KVM {}", if ok { "works: using it" } else { "does not work here: using TCG" }));
+    if ok {
+        "kvm"
+    } else {
+        "tcg"
+    }
+}
+
+fn boot(ws: &Workspace, which: Kernel, script: &str, timeout: Duration, accel: &str, tag: &str) -> Result<VmRun> {
+    let kernel = bzimage(ws, which);
+    if !kernel.is_file() {
+        return Err(Error::new(format!("no kernel at {}", kernel.display())).hint("run `cargo xtask build` first"));
+    }
+    let dir = ws.build_dir().join("vm").join(tag);
+    ensure_dir(&dir)?;
+    let initrd = make_initramfs(ws, which, script, &dir)?;
+    let console_log = dir.join("console.log");
+    let output_log = dir.join("output.log");
+    let _ = std::fs::remove_file(&console_log);
+    let _ = std::fs::remove_file(&output_log);
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args(["-accel", accel, "-cpu", "max", "-smp", "2", "-m", "3G"])
+        .args(["-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults"])
+        .arg("-serial")
+        .arg(format!("file:{}", console_log.display()))
+        .arg("-serial")
+        .arg(format!("file:{}", output_log.display()))
+        .arg("-kernel")
+        .arg(&kernel)
+        .arg("-initrd")
+        .arg(&initrd)
+        .arg("-append")
+        .arg("console=ttyS0 panic=-1 rdinit=/init hugepages=160 loglevel=7 8250.nr_uarts=2")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let mut child = cmd.spawn().map_err(|e| {
+        Error::new(format!("cannot start qemu-system-x86_64: {e}")).hint("run `cargo xtask setup`")
+    })?;
+    let mut timed_out = false;
+    let mut next_beat = Duration::from_secs(60);
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break Some(s);
+        }
+        if start.elapsed() > timeout {
+            timed_out = true;
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        if start.elapsed() >= next_beat {
+            eprintln!("    ... VM ({tag}): {} elapsed", fmt_secs(start.elapsed().as_secs_f64()));
+            next_beat += Duration::from_secs(60);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    if let Some(s) = status {
+        if !s.success() {
+            let mut err = String::new();
+            use std::io::Read;
+            let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut err));
+            return Err(Error::new(format!("qemu failed ({s}): {}", err.trim())));
+        }
+    }
+    let console = String::from_utf8_lossy(&std::fs::read(&console_log).unwrap_or_default()).into_owned();
+    let output = String::from_utf8_lossy(&std::fs::read(&output_log).unwrap_or_default()).into_owned();
+    Ok(VmRun {
+        exit: exit_status(&output),
+        timed_out,
+        splats: splat::find(&console),
+        console_log,
+        output_log,
+        output,
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Boots `which`, runs `script` as root in the guest, and returns what happened.
+pub fn run_script(ws: &Workspace, which: Kernel, script: &str, timeout: Duration, tag: &str) -> Result<VmRun> {
+    let accel = accel(ws, which);
+    let step = Step::start(format!("booting the {} in QEMU ({accel}) for {tag}", which.label()));
+    let run = boot(ws, which, script, timeout, accel, tag)?;
+    info(format!("console log: {}", run.console_log.display()));
+    step.done();
+    Ok(run)
+}
+
+/// Quotes a word for the guest's sh.
+pub fn sh_quote(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// `cargo xtask vm [--base] [--timeout S] -- CMD...`
+pub fn vm(ws: &Workspace, which: Kernel, cmd: &[String], timeout: Duration) -> Result<()> {
+    let line = if cmd.is_empty() {
+        "uname -a".to_string()
+    } else {
+        cmd.iter().map(|w| sh_quote(w)).collect::<Vec<_>>().join(" ")
+    };
+    let run = run_script(ws, which, &format!("{line}\n"), timeout, "vm")?;
+    for l in run.output.lines() {
+        if !l.starts_with("XTASK-") {
+            println!("{l}");
+        }
+    }
+    info(format!("guest ran for {}", fmt_secs(run.seconds)));
+    run.verdict()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_status_is_read_from_the_marker() {
+        assert_eq!(exit_status("XTASK-READY 6.18.15\nhello\nXTASK-EXIT 3\n"), Some(3));
+        assert_eq!(exit_status("XTASK-READY\nhello\n"), None);
+    }
+
+    #[test]
+    fn quoting_keeps_words_intact() {
+        assert_eq!(sh_quote("uffd-stress"), "uffd-stress");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+    }
+}
