@@ -1,3 +1,156 @@
-use crate::ui::Result;
-use crate::workspace::Workspace;
-pub fn check(_ws: &Workspace) -> Result<()> { todo!() }
+//! `cargo xtask check`: what a maintainer checks before taking the series.
+//!
+//! - `git am` of patches/ onto a clean v6.18.15 succeeds;
+//! - the project's tree-layout copies equal what the series creates;
+//! - `checkpatch.pl --strict` reports nothing on any patch;
+//! - every patch builds (bisectability) with the workspace config.
+
+use crate::export::{added_files, maintainers_additions, project_layout_files, MAINTAINERS};
+use crate::kbuild;
+use crate::proc;
+use crate::results::{Case, Outcome};
+use crate::tree::{self, git};
+use crate::ui::{info, Result, Step};
+use crate::workspace::{Kernel, Workspace, BASE_TAG};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// Reads checkpatch's closing "total: E errors, W warnings, C checks" line.
+pub fn checkpatch_clean(out: &str) -> Option<bool> {
+    let line = out.lines().rev().find(|l| l.starts_with("total: "))?;
+    let nums: Vec<u32> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    Some(nums.len() >= 3 && nums[0] == 0 && nums[1] == 0 && nums[2] == 0)
+}
+
+fn checkpatch(repo: &Path, patch: &Path) -> Result<Case> {
+    let name = format!("checkpatch --strict {}", patch.file_name().unwrap().to_string_lossy());
+    let (_, out) = proc::probe(
+        Command::new("perl")
+            .arg(repo.join("scripts/checkpatch.pl"))
+            .args(["--strict", "--no-color", "--show-types"])
+            .arg(patch)
+            .current_dir(repo),
+    )?;
+    Ok(match checkpatch_clean(&out) {
+        Some(true) => Case::new(name, Outcome::Pass, ""),
+        Some(false) => {
+            let msgs: Vec<&str> = out
+                .lines()
+                .filter(|l| l.starts_with("ERROR:") || l.starts_with("WARNING:") || l.starts_with("CHECK:"))
+                .collect();
+            Case::new(name, Outcome::Fail, msgs.join(" | "))
+        }
+        None => Case::new(name, Outcome::Fail, "checkpatch printed no total line"),
+    })
+}
+
+fn layout_cases(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    let added = added_files(repo, "HEAD")?;
+    let wanted: BTreeSet<String> = added.iter().cloned().collect();
+    let mut problems = Vec::new();
+    for f in &added {
+        let series = proc::output(git(repo).args(["show", &format!("HEAD:{f}")]))?;
+        match std::fs::read_to_string(ws.root.join(f)) {
+            Ok(copy) if copy == series => {}
+            Ok(_) => problems.push(format!("{f} differs from the series")),
+            Err(_) => problems.push(format!("{f} is missing from the project")),
+        }
+    }
+    for extra in project_layout_files(&ws.root).difference(&wanted) {
+        problems.push(format!("{extra} is in the project but the series does not add it"));
+    }
+    let maint = maintainers_additions(repo, "HEAD")?;
+    let copy = std::fs::read_to_string(ws.root.join(MAINTAINERS)).unwrap_or_default();
+    if maint != copy {
+        problems.push("MAINTAINERS differs from the lines the series adds to it".into());
+    }
+    let name = format!("tree-layout copies equal the series ({} file(s))", added.len());
+    cases.push(if problems.is_empty() {
+        Case::new(name, Outcome::Pass, "")
+    } else {
+        Case::new(name, Outcome::Fail, format!("{} (run `cargo xtask export`)", problems.join("; ")))
+    });
+    Ok(cases)
+}
+
+/// Builds every patch of the series in turn in the check worktree.
+fn bisect_builds(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
+    let commits = proc::output(git(repo).args(["rev-list", "--reverse", &format!("{BASE_TAG}..HEAD")]))?;
+    let commits: Vec<String> = commits.lines().map(str::to_string).collect();
+    let mut cases = Vec::new();
+    for (i, c) in commits.iter().enumerate() {
+        let subject = proc::output(git(repo).args(["log", "-1", "--format=%s", c]))?;
+        let name = format!("builds at patch {}/{}: {}", i + 1, commits.len(), subject.trim());
+        proc::run(git(repo).args(["checkout", "-q", "--detach", c]))?;
+        let step = Step::start(format!("building patch {}/{}", i + 1, commits.len()));
+        let res = kbuild::build_kernel(ws, Kernel::Check, &[ws.config_fragment()]);
+        step.done();
+        cases.push(match res {
+            Ok(()) => Case::new(name, Outcome::Pass, ""),
+            Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
+        });
+    }
+    Ok(cases)
+}
+
+/// Runs the series checks; returns one case per check.
+pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
+    let step = Step::start("series checks");
+    let patches = tree::patch_files(ws)?;
+    let check_tree = ws.linux_check();
+    tree::ensure_worktree(ws, &check_tree)?;
+    let mut cases = Vec::new();
+    let am = tree::apply_series(&check_tree, &patches, None);
+    let am_name = format!("git am of {} patch(es) onto {BASE_TAG}", patches.len());
+    match am {
+        Ok(()) => cases.push(Case::new(am_name, Outcome::Pass, "")),
+        Err(e) => {
+            cases.push(Case::new(am_name, Outcome::Fail, e.to_string()));
+            step.done();
+            return Ok(cases);
+        }
+    }
+    cases.extend(layout_cases(ws, &check_tree)?);
+    for p in &patches {
+        cases.push(checkpatch(&check_tree, p)?);
+    }
+    cases.extend(bisect_builds(ws, &check_tree)?);
+    for c in cases.iter().filter(|c| c.outcome == Outcome::Fail) {
+        info(format!("FAIL {}: {}", c.name, c.detail));
+    }
+    let fails = cases.iter().filter(|c| c.outcome == Outcome::Fail).count();
+    info(format!("{} check(s), {fails} failed", cases.len()));
+    step.done();
+    let _ = Duration::from_secs(0);
+    Ok(cases)
+}
+
+/// `cargo xtask check` as a command: non-zero exit if any check failed.
+pub fn check_command(ws: &Workspace) -> Result<()> {
+    let cases = check(ws)?;
+    println!("{}", crate::results::summary_line(&cases));
+    if cases.iter().any(|c| c.outcome == Outcome::Fail) {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpatch_totals() {
+        assert_eq!(checkpatch_clean("foo\ntotal: 0 errors, 0 warnings, 0 checks, 120 lines checked\n"), Some(true));
+        assert_eq!(checkpatch_clean("total: 0 errors, 1 warnings, 0 checks, 12 lines checked\n"), Some(false));
+        assert_eq!(checkpatch_clean("total: 0 errors, 0 warnings, 2 checks, 12 lines checked\n"), Some(false));
+        assert_eq!(checkpatch_clean("nothing\n"), None);
+    }
+}

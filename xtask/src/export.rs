@@ -1,3 +1,135 @@
-use crate::ui::Result;
-use crate::workspace::Workspace;
-pub fn export(_ws: &Workspace) -> Result<()> { todo!() }
+//! `cargo xtask export`: patches/ and the tree-layout copies from the series
+//! branch in build/linux.
+
+use crate::proc;
+use crate::tree::{self, git};
+use crate::ui::{info, Error, Result, Step};
+use crate::workspace::{ensure_dir, Workspace, BASE_TAG, SERIES_BRANCH};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Top-level directories of the project that mirror files the series adds.
+pub const TREE_LAYOUT_DIRS: &[&str] = &["rust", "samples", "tools", "Documentation", "mm", "include", "virt"];
+/// The project's MAINTAINERS holds only the lines the series adds to it.
+pub const MAINTAINERS: &str = "MAINTAINERS";
+
+/// Files the series adds (relative paths), from the commits base..rev in `repo`.
+pub fn added_files(repo: &Path, rev: &str) -> Result<Vec<String>> {
+    let out = proc::output(git(repo).args(["diff", "--name-only", "--diff-filter=A", &format!("{BASE_TAG}..{rev}")]))?;
+    Ok(out.lines().map(str::to_string).filter(|p| in_tree_layout(p)).collect())
+}
+
+pub fn in_tree_layout(path: &str) -> bool {
+    TREE_LAYOUT_DIRS.iter().any(|d| path.starts_with(&format!("{d}/")))
+}
+
+/// The lines the series adds to MAINTAINERS (empty if it does not touch it).
+pub fn maintainers_additions(repo: &Path, rev: &str) -> Result<String> {
+    let diff = proc::output(git(repo).args(["diff", "-U0", &format!("{BASE_TAG}..{rev}"), "--", MAINTAINERS]))?;
+    let mut s = String::new();
+    for l in diff.lines() {
+        if l.starts_with('+') && !l.starts_with("+++") {
+            s.push_str(&l[1..]);
+            s.push('\n');
+        }
+    }
+    Ok(s)
+}
+
+/// Files currently in the project's tree-layout directories.
+pub fn project_layout_files(root: &Path) -> BTreeSet<String> {
+    fn walk(dir: &Path, root: &Path, acc: &mut BTreeSet<String>) {
+        if let Ok(rd) = std::fs::read_dir(dir) {
+            for e in rd.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, root, acc);
+                } else if let Ok(rel) = p.strip_prefix(root) {
+                    acc.insert(rel.to_string_lossy().into_owned());
+                }
+            }
+        }
+    }
+    let mut acc = BTreeSet::new();
+    for d in TREE_LAYOUT_DIRS {
+        walk(&root.join(d), root, &mut acc);
+    }
+    acc
+}
+
+fn cover_description(ws: &Workspace) -> Result<String> {
+    let p = ws.root.join("series/cover-letter.txt");
+    std::fs::read_to_string(&p).map_err(|e| {
+        Error::new(format!("cannot read {}: {e}", p.display())).hint("the cover letter text (subject line, blank line, body) lives there")
+    })
+}
+
+pub fn export(ws: &Workspace) -> Result<()> {
+    let repo = ws.linux();
+    let branch = proc::output(git(&repo).args(["symbolic-ref", "-q", "--short", "HEAD"]))?;
+    if branch.trim() != SERIES_BRANCH {
+        return Err(Error::new(format!("build/linux is on `{}`, not on {SERIES_BRANCH}", branch.trim()))
+            .hint(format!("git -C build/linux checkout {SERIES_BRANCH}")));
+    }
+    let dirty = proc::output(git(&repo).args(["status", "--porcelain", "--untracked-files=no"]))?;
+    if !dirty.trim().is_empty() {
+        return Err(Error::new("build/linux has uncommitted changes").hint("commit them (into the right patch) first"));
+    }
+    let step = Step::start("exporting the series to patches/");
+    proc::run(git(&repo).args(["config", &format!("branch.{SERIES_BRANCH}.description"), &cover_description(ws)?]))?;
+    let tmp = ws.build_dir().join("export.tmp");
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp)?;
+    }
+    proc::output(
+        git(&repo)
+            .args(["format-patch", "-q", "--cover-letter", "--cover-from-description=subject", "--no-signature"])
+            .arg(format!("--base={BASE_TAG}"))
+            .arg("-o")
+            .arg(&tmp)
+            .arg(format!("{BASE_TAG}..{SERIES_BRANCH}")),
+    )?;
+    for e in std::fs::read_dir(ws.patches())?.flatten() {
+        if e.path().extension().is_some_and(|x| x == "patch") {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    let mut n = 0;
+    for e in std::fs::read_dir(&tmp)?.flatten() {
+        std::fs::rename(e.path(), ws.patches().join(e.file_name()))?;
+        n += 1;
+    }
+    std::fs::remove_dir(&tmp)?;
+    info(format!("{n} file(s) in patches/ (cover letter included)"));
+    refresh_layout(ws, &repo, "HEAD")?;
+    tree::mark_exported(ws)?;
+    step.done();
+    Ok(())
+}
+
+/// Makes the project's tree-layout copies equal to what the series creates.
+fn refresh_layout(ws: &Workspace, repo: &Path, rev: &str) -> Result<()> {
+    let added = added_files(repo, rev)?;
+    let wanted: BTreeSet<String> = added.iter().cloned().collect();
+    for stale in project_layout_files(&ws.root).difference(&wanted) {
+        info(format!("removing {stale} (the series no longer adds it)"));
+        std::fs::remove_file(ws.root.join(stale))?;
+    }
+    for f in &added {
+        let content = proc::output(git(repo).args(["show", &format!("{rev}:{f}")]))?;
+        let dst: PathBuf = ws.root.join(f);
+        ensure_dir(dst.parent().unwrap())?;
+        std::fs::write(&dst, content)?;
+    }
+    let maint = maintainers_additions(repo, rev)?;
+    let mpath = ws.root.join(MAINTAINERS);
+    if maint.is_empty() {
+        let _ = std::fs::remove_file(&mpath);
+    } else {
+        std::fs::write(&mpath, maint)?;
+    }
+    info(format!("{} tree-layout file(s) refreshed", added.len()));
+    let _ = Command::new("true");
+    Ok(())
+}

@@ -123,11 +123,11 @@ pub fn bzimage(ws: &Workspace, which: Kernel) -> PathBuf {
 }
 
 /// `cargo xtask build [--base]`.
-pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
+pub fn build(ws: &Workspace, which: Kernel, linux: Option<&Path>) -> Result<()> {
     match which {
-        Kernel::Tip => crate::tree::tree(ws, None)?,
+        Kernel::Tip => crate::tree::tree(ws, linux)?,
         Kernel::Base => {
-            crate::tree::tree(ws, None)?;
+            crate::tree::tree(ws, linux)?;
             crate::tree::ensure_worktree(ws, &ws.linux_base())?;
         }
         Kernel::Check => {}
@@ -140,8 +140,4 @@ pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
 
 pub fn headers_dir(ws: &Workspace, which: Kernel) -> PathBuf {
     ws.out_dir(which).join("usr/include")
-}
-
-pub fn exists(p: &Path) -> bool {
-    p.exists()
 }

@@ -89,15 +89,12 @@ fn dispatch(a: &Args) -> Result<()> {
             setup::ensure(&ws)?;
             tree::tree(&ws, a.linux.as_deref())
         }
-        "build" => {
-            tree::tree(&ws, a.linux.as_deref())?;
-            kbuild::build(&ws, which)
-        }
+        "build" => kbuild::build(&ws, which, a.linux.as_deref()),
         "vm" => vm::vm(&ws, which, &a.rest, a.timeout),
         "run" => demo::run(&ws, a.linux.as_deref()),
         "test" => testplan::test(&ws, a.linux.as_deref()),
         "export" => export::export(&ws),
-        "check" => check::check(&ws).map(|_| ()),
+        "check" => check::check_command(&ws),
         other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),
     }
 }

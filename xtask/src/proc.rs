@@ -3,7 +3,7 @@
 
 use crate::ui::{fmt_secs, Error, Result};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -107,15 +107,3 @@ pub fn tail(path: &Path, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
 
-/// Reads a file's lines; a missing file gives no lines.
-pub fn read_lines(path: &Path) -> Vec<String> {
-    match File::open(path) {
-        Ok(f) => BufReader::new(f).lines().map_while(|l| l.ok()).collect(),
-        Err(_) => Vec::new(),
-    }
-}
-
-pub fn which(prog: &str) -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|d| d.join(prog)).find(|p| p.is_file())
-}

@@ -1,1 +1,264 @@
-//! placeholder
+//! Turning test program output into counted cases.
+//!
+//! Three shapes are understood: `uffd-unit-tests`' own lines ("Testing X on
+//! Y... done|skipped [reason: ..]|failed [reason: ..]" and its summary),
+//! KTAP ("ok N desc", "not ok N desc", "# SKIP"), and plain exit status.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Skip,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub name: String,
+    pub outcome: Outcome,
+    pub detail: String,
+}
+
+impl Case {
+    pub fn new(name: impl Into<String>, outcome: Outcome, detail: impl Into<String>) -> Self {
+        Case { name: name.into(), outcome, detail: detail.into() }
+    }
+}
+
+/// How a program reports its results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    UffdUnit,
+    Ktap,
+    ExitStatus,
+}
+
+/// Parses `uffd-unit-tests` output.  A missing summary line means the
+/// program died part-way, which is a failure of its own.
+pub fn parse_uffd_unit(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut current: Option<String> = None;
+    let mut summary: Option<(u32, u32, u32, u32)> = None;
+    for line in out.lines() {
+        let mut rest = line;
+        if let Some(pos) = rest.find("Testing ") {
+            let after = &rest[pos + "Testing ".len()..];
+            if let Some(end) = after.find("... ") {
+                current = Some(after[..end].to_string());
+                rest = &after[end + 4..];
+            } else if let Some(stripped) = after.strip_suffix("...") {
+                current = Some(stripped.to_string());
+                rest = "";
+            }
+        }
+        if let Some(name) = current.clone() {
+            let r = rest.trim();
+            let outcome = if r.starts_with("done") {
+                Some((Outcome::Pass, String::new()))
+            } else if let Some(reason) = r.strip_prefix("skipped [reason: ") {
+                Some((Outcome::Skip, reason.trim_end_matches(']').to_string()))
+            } else if let Some(reason) = r.strip_prefix("failed [reason: ") {
+                Some((Outcome::Fail, reason.trim_end_matches(']').to_string()))
+            } else {
+                None
+            };
+            if let Some((o, d)) = outcome {
+                cases.push(Case::new(format!("{prefix}: {name}"), o, d));
+                current = None;
+            }
+        }
+        if let Some(s) = line.trim().strip_prefix("Userfaults unit tests: ") {
+            let nums: Vec<u32> = s
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|t| !t.is_empty())
+                .filter_map(|t| t.parse().ok())
+                .collect();
+            if nums.len() == 4 {
+                summary = Some((nums[0], nums[1], nums[2], nums[3]));
+            }
+        }
+    }
+    if let Some(name) = current {
+        cases.push(Case::new(format!("{prefix}: {name}"), Outcome::Fail, "no result (program died?)"));
+    }
+    match summary {
+        None => cases.push(Case::new(format!("{prefix}: summary"), Outcome::Fail, "no summary line: the program died")),
+        Some((p, s, f, t)) => {
+            let count = |o| cases.iter().filter(|c| c.outcome == o).count() as u32;
+            if (count(Outcome::Pass), count(Outcome::Skip), count(Outcome::Fail)) != (p, s, f) || p + s + f != t {
+                cases.push(Case::new(
+                    format!("{prefix}: summary"),
+                    Outcome::Fail,
+                    format!("summary pass={p} skip={s} fail={f} total={t} disagrees with the lines parsed"),
+                ));
+            }
+        }
+    }
+    if rc != Some(0) && !cases.iter().any(|c| c.outcome == Outcome::Fail) {
+        cases.push(Case::new(format!("{prefix}: exit status"), Outcome::Fail, format!("exited {rc:?}")));
+    }
+    cases
+}
+
+/// Parses KTAP / TAP output (top-level and nested "ok" lines both count;
+/// the kselftest "# SKIP" directive marks a skip).
+pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut plan: Option<u32> = None;
+    for line in out.lines() {
+        let l = line.trim();
+        if let Some(p) = l.strip_prefix("1..") {
+            if plan.is_none() {
+                plan = p.trim().parse().ok();
+            }
+            continue;
+        }
+        let (ok, rest) = if let Some(r) = l.strip_prefix("not ok ") {
+            (false, r)
+        } else if let Some(r) = l.strip_prefix("ok ") {
+            (true, r)
+        } else {
+            continue;
+        };
+        let rest = rest.split_once(' ').map(|(_, d)| d).unwrap_or("");
+        let (desc, directive) = match rest.split_once(" # ") {
+            Some((d, dir)) => (d.trim(), dir.trim()),
+            None => (rest.trim(), ""),
+        };
+        let desc = desc.trim_start_matches("- ");
+        let outcome = if directive.to_ascii_uppercase().starts_with("SKIP") {
+            Outcome::Skip
+        } else if ok {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        cases.push(Case::new(format!("{prefix}: {desc}"), outcome, directive.to_string()));
+    }
+    if let Some(p) = plan {
+        if (cases.len() as u32) < p {
+            cases.push(Case::new(
+                format!("{prefix}: plan"),
+                Outcome::Fail,
+                format!("planned {p} cases, saw {}", cases.len()),
+            ));
+        }
+    }
+    if cases.is_empty() {
+        cases.push(Case::new(prefix, Outcome::Fail, "no KTAP result lines"));
+    }
+    match rc {
+        Some(0) => {}
+        // kselftest exits 4 when every case skipped.
+        Some(4) if cases.iter().all(|c| c.outcome == Outcome::Skip) => {}
+        other => {
+            if !cases.iter().any(|c| c.outcome == Outcome::Fail) {
+                cases.push(Case::new(format!("{prefix}: exit status"), Outcome::Fail, format!("exited {other:?}")));
+            }
+        }
+    }
+    cases
+}
+
+/// One case from the exit status alone (4 = kselftest skip).
+pub fn parse_exit(name: &str, rc: Option<i32>) -> Vec<Case> {
+    let (o, d) = match rc {
+        Some(0) => (Outcome::Pass, String::new()),
+        Some(4) => (Outcome::Skip, "exit status 4 (kselftest skip)".to_string()),
+        other => (Outcome::Fail, format!("exited {other:?}")),
+    };
+    vec![Case::new(name, o, d)]
+}
+
+pub fn parse(format: Format, name: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
+    match format {
+        Format::UffdUnit => parse_uffd_unit(name, out, rc),
+        Format::Ktap => parse_ktap(name, out, rc),
+        Format::ExitStatus => parse_exit(name, rc),
+    }
+}
+
+/// The closing line every runner of this project prints.
+pub fn summary_line(cases: &[Case]) -> String {
+    let n = |o| cases.iter().filter(|c| c.outcome == o).count();
+    let (p, f, s) = (n(Outcome::Pass), n(Outcome::Fail), n(Outcome::Skip));
+    if s > 0 {
+        format!("{p} passed, {f} failed, {s} skipped")
+    } else {
+        format!("{p} passed, {f} failed")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIT: &str = "Testing register-ioctls on anon... done\n\
+Testing zeropage on anon... done\n\
+Testing wp-fork-pin on anon... skipped [reason: Possibly CONFIG_GUP_TEST missing or unprivileged]\n\
+Testing events on shmem... some noise from a child\n\
+failed [reason: UFFDIO_COPY error: -2]\n\
+Userfaults unit tests: pass=2, skip=1, fail=1 (total=4)\n";
+
+    #[test]
+    fn uffd_unit_counts_each_case() {
+        let c = parse_uffd_unit("unit", UNIT, Some(1));
+        assert_eq!(c.len(), 4);
+        assert_eq!(c[0], Case::new("unit: register-ioctls on anon", Outcome::Pass, ""));
+        assert_eq!(c[2].outcome, Outcome::Skip);
+        assert_eq!(c[3].name, "unit: events on shmem");
+        assert_eq!(c[3].outcome, Outcome::Fail);
+        assert_eq!(c[3].detail, "UFFDIO_COPY error: -2");
+    }
+
+    #[test]
+    fn uffd_unit_without_summary_fails() {
+        let c = parse_uffd_unit("unit", "Testing a on anon... done\nTesting b on anon... ", None);
+        assert!(c.iter().any(|c| c.name == "unit: b on anon" && c.outcome == Outcome::Fail));
+        assert!(c.iter().any(|c| c.name == "unit: summary" && c.outcome == Outcome::Fail));
+    }
+
+    #[test]
+    fn uffd_unit_summary_mismatch_fails() {
+        let out = "Testing a on anon... done\nUserfaults unit tests: pass=2, skip=0, fail=0 (total=2)\n";
+        let c = parse_uffd_unit("unit", out, Some(0));
+        assert!(c.iter().any(|c| c.name == "unit: summary" && c.outcome == Outcome::Fail));
+    }
+
+    #[test]
+    fn ktap_cases_and_skips() {
+        let out = "TAP version 13\n1..3\nok 1 first\nnot ok 2 second\nok 3 third # SKIP no hugepages\n# Totals: pass:1 fail:1\n";
+        let c = parse_ktap("t", out, Some(1));
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0], Case::new("t: first", Outcome::Pass, ""));
+        assert_eq!(c[1].outcome, Outcome::Fail);
+        assert_eq!(c[2].outcome, Outcome::Skip);
+        assert_eq!(c[2].detail, "SKIP no hugepages");
+    }
+
+    #[test]
+    fn ktap_short_of_plan_fails() {
+        let c = parse_ktap("t", "1..3\nok 1 a\n", Some(0));
+        assert!(c.iter().any(|c| c.name == "t: plan" && c.outcome == Outcome::Fail));
+    }
+
+    #[test]
+    fn ktap_bad_exit_with_all_ok_fails() {
+        let c = parse_ktap("t", "1..1\nok 1 a\n", Some(139));
+        assert!(c.iter().any(|c| c.outcome == Outcome::Fail));
+    }
+
+    #[test]
+    fn exit_status_cases() {
+        assert_eq!(parse_exit("x", Some(0))[0].outcome, Outcome::Pass);
+        assert_eq!(parse_exit("x", Some(4))[0].outcome, Outcome::Skip);
+        assert_eq!(parse_exit("x", None)[0].outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn summary_line_format() {
+        let c = vec![Case::new("a", Outcome::Pass, ""), Case::new("b", Outcome::Fail, "")];
+        assert_eq!(summary_line(&c), "1 passed, 1 failed");
+        let c = vec![Case::new("a", Outcome::Skip, "")];
+        assert_eq!(summary_line(&c), "0 passed, 0 failed, 1 skipped");
+    }
+}

@@ -1,3 +1,230 @@
-use crate::ui::Result;
-use crate::workspace::Workspace;
-pub fn test(_ws: &Workspace, _l: Option<&std::path::Path>) -> Result<()> { todo!() }
+//! `cargo xtask test`: the tool's own unit tests, the tree and build, the
+//! selftests in the VM, and the series checks, ending in one summary line.
+
+use crate::check;
+use crate::kbuild;
+use crate::proc;
+use crate::results::{self, Case, Format, Outcome};
+use crate::ui::{info, Result, Step};
+use crate::vm;
+use crate::workspace::{Kernel, Workspace};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One test program run in the guest.
+pub struct VmTest {
+    pub name: &'static str,
+    /// The program in /bin of the guest; a test whose program was not built
+    /// (a series test on a tree without it) is not run.
+    pub program: &'static str,
+    pub args: &'static [&'static str],
+    pub format: Format,
+}
+
+const fn t(name: &'static str, program: &'static str, args: &'static [&'static str], format: Format) -> VmTest {
+    VmTest { name, program, args, format }
+}
+
+/// The uffd suite as the kernel ships it, plus the series' own tests.
+pub const VM_TESTS: &[VmTest] = &[
+    t("uffd-unit-tests", "uffd-unit-tests", &[], Format::UffdUnit),
+    t("uffd-stress anon", "uffd-stress", &["anon", "64", "8"], Format::ExitStatus),
+    t("uffd-stress shmem", "uffd-stress", &["shmem", "64", "8"], Format::ExitStatus),
+    t("uffd-stress shmem-private", "uffd-stress", &["shmem-private", "64", "8"], Format::ExitStatus),
+    t("uffd-stress hugetlb", "uffd-stress", &["hugetlb", "64", "8"], Format::ExitStatus),
+    t("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap),
+    t("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap),
+];
+
+/// The guest script: each test between markers (also logged to the kernel
+/// log, so a splat can be attributed to the test running at the time).
+pub fn script(tests: &[&VmTest]) -> String {
+    let mut s = String::from("run() { n=\"$1\"; shift; echo \"XTASK-BEGIN $n\"; echo \"XTASK-BEGIN $n\" >/dev/kmsg; \"$@\"; rc=$?; echo \"XTASK-END $n rc=$rc\"; echo \"XTASK-END $n\" >/dev/kmsg; }\n");
+    for t in tests {
+        let mut line = format!("run {} /bin/{}", vm::sh_quote(t.name), t.program);
+        for a in t.args {
+            line.push(' ');
+            line.push_str(&vm::sh_quote(a));
+        }
+        s.push_str(&line);
+        s.push('\n');
+    }
+    s.push_str("exit 0\n");
+    s
+}
+
+/// Splits the guest output into (name, output, exit status) per test.
+pub fn sections(output: &str) -> Vec<(String, String, Option<i32>)> {
+    let mut v = Vec::new();
+    let mut cur: Option<(String, String)> = None;
+    for line in output.lines() {
+        if let Some(name) = line.strip_prefix("XTASK-BEGIN ") {
+            if let Some((n, o)) = cur.take() {
+                v.push((n, o, None));
+            }
+            cur = Some((name.trim().to_string(), String::new()));
+        } else if let Some(rest) = line.strip_prefix("XTASK-END ") {
+            if let Some((n, o)) = cur.take() {
+                let rc = rest.rsplit_once("rc=").and_then(|(_, r)| r.trim().parse().ok());
+                v.push((n, o, rc));
+            }
+        } else if let Some((_, o)) = cur.as_mut() {
+            o.push_str(line);
+            o.push('\n');
+        }
+    }
+    if let Some((n, o)) = cur {
+        v.push((n, o, None));
+    }
+    v
+}
+
+/// Which test was running at each console line (for splat attribution).
+fn test_at_line(console: &str, line_no: usize) -> String {
+    let mut current = "boot".to_string();
+    for (i, l) in console.lines().enumerate() {
+        if i + 1 >= line_no {
+            break;
+        }
+        if let Some(p) = l.find("XTASK-BEGIN ") {
+            current = l[p + 12..].trim().to_string();
+        }
+    }
+    current
+}
+
+/// Runs the VM part of the test suite on `which` and returns its cases.
+pub fn run_vm_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
+    let bins = crate::selftests::bin_dir(ws, which);
+    let tests: Vec<&VmTest> = VM_TESTS.iter().filter(|t| bins.join(t.program).is_file()).collect();
+    let mut cases = Vec::new();
+    for t in VM_TESTS.iter().filter(|t| !bins.join(t.program).is_file()) {
+        info(format!("not run: {} (the {} has no {})", t.name, which.label(), t.program));
+    }
+    let run = vm::run_script(ws, which, &script(&tests), Duration::from_secs(1800), "test")?;
+    let secs = sections(&run.output);
+    for t in &tests {
+        match secs.iter().find(|(n, _, _)| n == t.name) {
+            Some((_, out, rc)) => {
+                let c = results::parse(t.format, t.name, out, *rc);
+                let (p, f, s) = count(&c);
+                info(format!("{}: {p} passed, {f} failed, {s} skipped", t.name));
+                for bad in c.iter().filter(|c| c.outcome == Outcome::Fail) {
+                    info(format!("  FAIL {}: {}", bad.name, bad.detail));
+                }
+                cases.extend(c);
+            }
+            None => cases.push(Case::new(t.name, Outcome::Fail, "did not run (guest died or timed out before it)")),
+        }
+    }
+    let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
+    let splat_case = if run.timed_out {
+        Case::new("guest finished in time", Outcome::Fail, format!("killed; see {}", run.console_log.display()))
+    } else if run.splats.is_empty() {
+        Case::new("kernel log has no splat", Outcome::Pass, "")
+    } else {
+        let s = &run.splats[0];
+        Case::new(
+            "kernel log has no splat",
+            Outcome::Fail,
+            format!("{} splat(s); first during `{}`: {}", run.splats.len(), test_at_line(&console, s.line_no), s.line),
+        )
+    };
+    if splat_case.outcome == Outcome::Fail {
+        info(format!("  FAIL {}: {}", splat_case.name, splat_case.detail));
+    }
+    cases.push(splat_case);
+    Ok(cases)
+}
+
+fn count(c: &[Case]) -> (usize, usize, usize) {
+    let n = |o| c.iter().filter(|x| x.outcome == o).count();
+    (n(Outcome::Pass), n(Outcome::Fail), n(Outcome::Skip))
+}
+
+/// The tool's own unit tests, one case per Rust test.
+fn unit_tests(ws: &Workspace) -> Result<Vec<Case>> {
+    let step = Step::start("running the workspace tool's unit tests");
+    let (_, out) = proc::probe(
+        Command::new("cargo")
+            .args(["test", "--release", "--manifest-path"])
+            .arg(ws.root.join("xtask/Cargo.toml")),
+    )?;
+    let mut cases = Vec::new();
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("test ") {
+            if let Some((name, res)) = rest.rsplit_once(" ... ") {
+                let o = match res.trim() {
+                    "ok" => Outcome::Pass,
+                    "ignored" => Outcome::Skip,
+                    _ => Outcome::Fail,
+                };
+                cases.push(Case::new(format!("xtask unit: {name}"), o, ""));
+            }
+        }
+    }
+    if cases.is_empty() || !out.contains("test result: ok") {
+        cases.push(Case::new("xtask unit tests", Outcome::Fail, out.lines().rev().take(20).collect::<Vec<_>>().join(" | ")));
+    }
+    let (p, f, _) = count(&cases);
+    info(format!("{p} passed, {f} failed"));
+    step.done();
+    Ok(cases)
+}
+
+/// `cargo xtask test`.
+pub fn test(ws: &Workspace, linux: Option<&Path>) -> Result<()> {
+    let start = Instant::now();
+    let mut cases = unit_tests(ws)?;
+    kbuild::build(ws, Kernel::Tip, linux)?;
+    cases.extend(run_vm_tests(ws, Kernel::Tip)?);
+    cases.extend(check::check(ws)?);
+    let failed: Vec<&Case> = cases.iter().filter(|c| c.outcome == Outcome::Fail).collect();
+    if !failed.is_empty() {
+        println!("failed cases:");
+        for c in &failed {
+            println!("  {}: {}", c.name, c.detail);
+        }
+    }
+    let skipped: Vec<&Case> = cases.iter().filter(|c| c.outcome == Outcome::Skip).collect();
+    for c in &skipped {
+        println!("skipped: {}: {}", c.name, c.detail);
+    }
+    info(format!("test took {}", crate::ui::fmt_secs(start.elapsed().as_secs_f64())));
+    println!("{}", results::summary_line(&cases));
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        std::process::exit(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_split_by_markers() {
+        let out = "XTASK-READY 6.18\nXTASK-BEGIN a\nline1\nXTASK-END a rc=0\nXTASK-BEGIN b\nline2\n";
+        let s = sections(out);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0], ("a".to_string(), "line1\n".to_string(), Some(0)));
+        assert_eq!(s[1], ("b".to_string(), "line2\n".to_string(), None));
+    }
+
+    #[test]
+    fn script_runs_each_test_between_markers() {
+        let tests: Vec<&VmTest> = VM_TESTS.iter().take(2).collect();
+        let s = script(&tests);
+        assert!(s.contains("run uffd-unit-tests /bin/uffd-unit-tests\n"));
+        assert!(s.contains("run 'uffd-stress anon' /bin/uffd-stress anon 64 8\n"));
+    }
+
+    #[test]
+    fn splat_is_attributed_to_running_test() {
+        let console = "boot\n[ 1.0] XTASK-BEGIN uffd-stress shmem\n[ 2.0] WARNING: at mm/x.c\n";
+        assert_eq!(test_at_line(console, 3), "uffd-stress shmem");
+        assert_eq!(test_at_line(console, 1), "boot");
+    }
+}
