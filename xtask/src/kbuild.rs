@@ -125,9 +125,9 @@ pub fn bzimage(ws: &Workspace, which: Kernel) -> PathBuf {
 /// `cargo xtask build [--base]`.
 pub fn build(ws: &Workspace, which: Kernel, linux: Option<&Path>) -> Result<()> {
     match which {
-        Kernel::Tip => crate::tree::tree(ws, linux)?,
+        Kernel::Tip => crate::tree::tree_for_build(ws, linux)?,
         Kernel::Base => {
-            crate::tree::tree(ws, linux)?;
+            crate::tree::tree_for_build(ws, linux)?;
             crate::tree::ensure_worktree(ws, &ws.linux_base())?;
         }
         Kernel::Check => {}

@@ -16,11 +16,19 @@ const BASE_DATE: &str = "2026-02-27T00:00:00+0000";
 pub fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
     c.arg("-C").arg(dir);
-    c.env("GIT_AUTHOR_NAME", "xtask")
-        .env("GIT_AUTHOR_EMAIL", "xtask@localhost")
-        .env("GIT_COMMITTER_NAME", "xtask")
-        .env("GIT_COMMITTER_EMAIL", "xtask@localhost");
     c
+}
+
+/// `git am` and `format-patch` need an identity; a machine without one
+/// (CI) gets a neutral one in the kernel repository's own config.
+fn ensure_identity(repo: &Path) -> Result<()> {
+    for (key, fallback) in [("user.name", "vm-uffd-ops workspace"), ("user.email", "uffd-ops@example.org")] {
+        let (set, _) = proc::probe(git(repo).args(["config", key]))?;
+        if !set {
+            proc::run(git(repo).args(["config", key, fallback]))?;
+        }
+    }
+    Ok(())
 }
 
 /// The archive URI of the Debian mirror this machine already uses (never hard-coded).
@@ -126,6 +134,7 @@ fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
         )
         .map_err(|e| e.hint(format!("--linux must be a git tree with the {BASE_TAG} tag")))?;
         proc::run(git(&repo).args(["checkout", "-q", BASE_TAG]))?;
+        ensure_identity(&repo)?;
         step.done();
         return Ok(());
     }
@@ -144,10 +153,15 @@ fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
     proc::run(
         git(&repo)
             .args(["commit", "-q", "-m", &format!("Linux {BASE_VERSION}")])
+            .env("GIT_AUTHOR_NAME", "xtask")
+            .env("GIT_AUTHOR_EMAIL", "xtask@localhost")
+            .env("GIT_COMMITTER_NAME", "xtask")
+            .env("GIT_COMMITTER_EMAIL", "xtask@localhost")
             .env("GIT_AUTHOR_DATE", BASE_DATE)
             .env("GIT_COMMITTER_DATE", BASE_DATE),
     )?;
     proc::run(git(&repo).args(["tag", BASE_TAG]))?;
+    ensure_identity(&repo)?;
     step.done();
     Ok(())
 }
@@ -204,6 +218,16 @@ pub fn apply_series(repo: &Path, patches: &[PathBuf], branch: Option<&str>) -> R
 
 /// `cargo xtask tree [--linux PATH]`.
 pub fn tree(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
+    sync_tree(ws, linux_src, true)
+}
+
+/// For build/test/run: like `tree`, but a worktree holding work that is not
+/// exported yet (uncommitted edits or new commits) is built as it is.
+pub fn tree_for_build(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
+    sync_tree(ws, linux_src, false)
+}
+
+fn sync_tree(ws: &Workspace, linux_src: Option<&Path>, strict: bool) -> Result<()> {
     make_base_repo(ws, linux_src)?;
     let repo = ws.linux();
     let stamp = repo.join(".git/xtask-applied");
@@ -220,11 +244,16 @@ pub fn tree(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
     }
     // Refuse to throw away work that was never exported.
     let dirty = proc::output(git(&repo).args(["status", "--porcelain", "--untracked-files=no"]))?;
+    let unexported = on_branch && !head_at_apply.is_empty() && head_at_apply != head;
+    if !strict && (unexported || !dirty.trim().is_empty()) {
+        info(format!("{} has work not exported to patches/: building it as it is", repo.display()));
+        return Ok(());
+    }
     if !dirty.trim().is_empty() {
         return Err(Error::new(format!("{} has uncommitted changes", repo.display()))
             .hint("commit them and run `cargo xtask export`, or `git -C build/linux stash`"));
     }
-    if on_branch && !head_at_apply.is_empty() && head_at_apply != head {
+    if unexported {
         return Err(Error::new(format!(
             "the {SERIES_BRANCH} branch has commits that were not exported to patches/"
         ))
