@@ -15,7 +15,6 @@ use crate::workspace::{Kernel, Workspace, BASE_TAG};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
 /// Reads checkpatch's closing "total: E errors, W warnings, C checks" line.
 pub fn checkpatch_clean(out: &str) -> Option<bool> {
@@ -80,22 +79,38 @@ fn layout_cases(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
-/// Builds every patch of the series in turn in the check worktree.
+/// The configurations every patch must build in: the workspace config, and
+/// the same with userfaultfd or shmem configured out (each one variant
+/// fragment under config/variants/, merged after the workspace config).
+pub const CONFIG_VARIANTS: &[&str] = &["default", "no-userfaultfd", "no-shmem"];
+
+fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBuf> {
+    let mut v = vec![ws.config_fragment()];
+    if variant != "default" {
+        v.push(ws.root.join(format!("config/variants/{variant}.config")));
+    }
+    v
+}
+
+/// Builds every patch of the series in turn, in every config variant, in
+/// the check worktree (one build directory per variant keeps them incremental).
 fn bisect_builds(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     let commits = proc::output(git(repo).args(["rev-list", "--reverse", &format!("{BASE_TAG}..HEAD")]))?;
     let commits: Vec<String> = commits.lines().map(str::to_string).collect();
     let mut cases = Vec::new();
     for (i, c) in commits.iter().enumerate() {
         let subject = proc::output(git(repo).args(["log", "-1", "--format=%s", c]))?;
-        let name = format!("builds at patch {}/{}: {}", i + 1, commits.len(), subject.trim());
         proc::run(git(repo).args(["checkout", "-q", "--detach", c]))?;
-        let step = Step::start(format!("building patch {}/{}", i + 1, commits.len()));
-        let res = kbuild::build_kernel(ws, Kernel::Check, &[ws.config_fragment()]);
-        step.done();
-        cases.push(match res {
-            Ok(()) => Case::new(name, Outcome::Pass, ""),
-            Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
-        });
+        for variant in CONFIG_VARIANTS {
+            let name = format!("builds at patch {}/{} ({variant}): {}", i + 1, commits.len(), subject.trim());
+            let step = Step::start(format!("building patch {}/{} ({variant})", i + 1, commits.len()));
+            let res = kbuild::build_kernel(ws, Kernel::Check(variant), &variant_fragments(ws, variant));
+            step.done();
+            cases.push(match res {
+                Ok(()) => Case::new(name, Outcome::Pass, ""),
+                Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
+            });
+        }
     }
     Ok(cases)
 }
@@ -128,7 +143,6 @@ pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
     let fails = cases.iter().filter(|c| c.outcome == Outcome::Fail).count();
     info(format!("{} check(s), {fails} failed", cases.len()));
     step.done();
-    let _ = Duration::from_secs(0);
     Ok(cases)
 }
 

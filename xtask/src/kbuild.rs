@@ -40,10 +40,16 @@ pub fn fragment_entries(text: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Symbols of the fragment whose value in `.config` differs from the request.
+/// Symbols of the fragments whose value in `.config` differs from the
+/// request (a later fragment's value for a symbol overrides an earlier one).
 pub fn unmet_entries(fragment: &str, config: &str) -> Vec<String> {
     let mut unmet = Vec::new();
+    let mut wanted: Vec<(String, String)> = Vec::new();
     for (key, want) in fragment_entries(fragment) {
+        wanted.retain(|(k, _)| *k != key);
+        wanted.push((key, want));
+    }
+    for (key, want) in wanted {
         let got = config.lines().find_map(|l| {
             if l == format!("# {key} is not set") {
                 Some("n".to_string())
@@ -130,7 +136,7 @@ pub fn build(ws: &Workspace, which: Kernel, linux: Option<&Path>) -> Result<()> 
             crate::tree::tree_for_build(ws, linux)?;
             crate::tree::ensure_worktree(ws, &ws.linux_base())?;
         }
-        Kernel::Check => {}
+        Kernel::Check(_) => {}
     }
     build_kernel(ws, which, &[ws.config_fragment()])?;
     selftests::build(ws, which)?;
@@ -140,4 +146,23 @@ pub fn build(ws: &Workspace, which: Kernel, linux: Option<&Path>) -> Result<()> 
 
 pub fn headers_dir(ws: &Workspace, which: Kernel) -> PathBuf {
     ws.out_dir(which).join("usr/include")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_fragment_overrides_earlier() {
+        let frag = "CONFIG_SHMEM=y\nCONFIG_TMPFS=y\nCONFIG_SHMEM=n\n";
+        let config = "# CONFIG_SHMEM is not set\nCONFIG_TMPFS=y\n";
+        assert!(unmet_entries(frag, config).is_empty());
+    }
+
+    #[test]
+    fn unmet_symbol_is_reported() {
+        let frag = "CONFIG_USERFAULTFD=y\n";
+        assert_eq!(unmet_entries(frag, "# CONFIG_USERFAULTFD is not set\n"), vec!["CONFIG_USERFAULTFD=y (got n)"]);
+        assert_eq!(unmet_entries(frag, ""), vec!["CONFIG_USERFAULTFD=y (got n)"]);
+    }
 }

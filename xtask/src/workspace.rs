@@ -56,9 +56,9 @@ impl Workspace {
     }
     pub fn out_dir(&self, which: Kernel) -> PathBuf {
         self.build_dir().join(match which {
-            Kernel::Tip => "out",
-            Kernel::Base => "out-base",
-            Kernel::Check => "out-check",
+            Kernel::Tip => "out".to_string(),
+            Kernel::Base => "out-base".to_string(),
+            Kernel::Check(variant) => format!("out-check-{variant}"),
         })
     }
     pub fn logs(&self) -> PathBuf {
@@ -80,7 +80,7 @@ impl Workspace {
         match which {
             Kernel::Tip => self.linux(),
             Kernel::Base => self.linux_base(),
-            Kernel::Check => self.linux_check(),
+            Kernel::Check(_) => self.linux_check(),
         }
     }
 }
@@ -92,8 +92,8 @@ pub enum Kernel {
     Tip,
     /// Unpatched v6.18.15.
     Base,
-    /// The `check` scratch worktree.
-    Check,
+    /// The `check` scratch worktree, built with the named config variant.
+    Check(&'static str),
 }
 
 impl Kernel {
@@ -101,7 +101,7 @@ impl Kernel {
         match self {
             Kernel::Tip => "series tip",
             Kernel::Base => "base v6.18.15",
-            Kernel::Check => "check tree",
+            Kernel::Check(_) => "check tree",
         }
     }
 }
