@@ -30,7 +30,8 @@ commands:
   vm [--base] [--timeout S] -- CMD...
                            boot the built kernel in QEMU and run CMD as root in it
   run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
-  test                     everything: unit tests, build, selftests in the VM, series checks
+  test [--vm-only]         everything: unit tests, build, selftests in the VM, series checks
+                           (--vm-only: build and VM tests only, for a quick edit-test loop)
   export                   regenerate patches/ and the tree-layout copies from build/linux
   check                    series checks: git am, tree-layout copies, checkpatch, per-patch builds
 ";
@@ -39,6 +40,7 @@ struct Args {
     command: String,
     base: bool,
     check_only: bool,
+    vm_only: bool,
     linux: Option<PathBuf>,
     timeout: Duration,
     rest: Vec<String>,
@@ -47,7 +49,7 @@ struct Args {
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, check_only: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, check_only: false, vm_only: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -55,6 +57,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
         match arg.as_str() {
             "--base" => a.base = true,
             "--check" => a.check_only = true,
+            "--vm-only" => a.vm_only = true,
             "--linux" => {
                 a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
             }
@@ -92,7 +95,7 @@ fn dispatch(a: &Args) -> Result<()> {
         "build" => kbuild::build(&ws, which, a.linux.as_deref()),
         "vm" => vm::vm(&ws, which, &a.rest, a.timeout),
         "run" => demo::run(&ws, a.linux.as_deref()),
-        "test" => testplan::test(&ws, a.linux.as_deref()),
+        "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only),
         "export" => export::export(&ws),
         "check" => check::check_command(&ws),
         other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),

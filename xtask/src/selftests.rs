@@ -60,7 +60,7 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
     let kernel = ws.source_dir(which);
     proc::run(
         Command::new("gcc")
-            .args(["-static", "-Wall", "-O2", "-U_FORTIFY_SOURCE", "-D_GNU_SOURCE"])
+            .args(["-static", "-Wall", "-O2", "-U_FORTIFY_SOURCE"])
             .arg("-I")
             .arg(&kernel)
             .arg("-isystem")

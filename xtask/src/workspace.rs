@@ -55,6 +55,9 @@ impl Workspace {
         self.build_dir().join("linux-check")
     }
     pub fn out_dir(&self, which: Kernel) -> PathBuf {
+        if let (Kernel::Tip, Some(dir)) = (which, std::env::var_os("XTASK_TIP_OUT")) {
+            return PathBuf::from(dir);
+        }
         self.build_dir().join(match which {
             Kernel::Tip => "out".to_string(),
             Kernel::Base => "out-base".to_string(),
@@ -78,7 +81,7 @@ impl Workspace {
     }
     pub fn source_dir(&self, which: Kernel) -> PathBuf {
         match which {
-            Kernel::Tip => self.linux(),
+            Kernel::Tip => std::env::var_os("XTASK_TIP_SRC").map(PathBuf::from).unwrap_or_else(|| self.linux()),
             Kernel::Base => self.linux_base(),
             Kernel::Check(_) => self.linux_check(),
         }
