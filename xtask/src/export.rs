@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Top-level directories of the project that mirror files the series adds.
-pub const TREE_LAYOUT_DIRS: &[&str] = &["rust", "samples", "tools", "Documentation", "mm", "include", "virt"];
+pub const TREE_LAYOUT_DIRS: &[&str] = &["rust", "samples", "tools", "Documentation", "mm", "include", "virt", "lib"];
 /// The project's MAINTAINERS holds only the lines the series adds to it.
 pub const MAINTAINERS: &str = "MAINTAINERS";
 

@@ -93,8 +93,17 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
     for f in fragments {
         inputs.push_str(&std::fs::read_to_string(f).map_err(|e| Error::new(format!("{}: {e}", f.display())))?);
     }
+    // A symbol the tree starts to define (a patch adding a Kconfig option
+    // the fragment asks for) must reconfigure too; kbuild then rebuilds only
+    // what depends on it.
+    let defined: Vec<String> = fragment_entries(&inputs)
+        .into_iter()
+        .map(|(k, _)| k)
+        .filter(|k| symbol_defined(&ws.source_dir(which), k))
+        .collect();
+    let stamp_text = format!("{inputs}\n# defined in this tree: {}\n", defined.join(" "));
     let stamp = out.join(".xtask-config-inputs");
-    if out.join(".config").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&inputs) {
+    if out.join(".config").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&stamp_text) {
         return Ok(());
     }
     let step = Step::start(format!("configuring {} (tinyconfig + {} fragment(s))", which.label(), fragments.len()));
@@ -123,7 +132,7 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
         return Err(Error::new(format!("config symbols not as requested: {}", unmet.join(", ")))
             .hint("a dependency is missing from config/uffd-vm.config; see make menuconfig for what each needs"));
     }
-    std::fs::write(&stamp, inputs)?;
+    std::fs::write(&stamp, stamp_text)?;
     step.done();
     Ok(())
 }

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A memory type outside mm/ for testing vm_uffd_ops: RAM-backed memory
+ * objects (a tiny memfd) handed out by /dev/uffd_test_memtype.
+ *
+ * Each object is a file with an inode of its own, whose page cache holds
+ * the object's pages, so that two mappings see the same memory.  The object
+ * supports userfaultfd MISSING, MINOR and WP through struct vm_uffd_ops:
+ * core mm raises the userfaults and fills the pages; this module only
+ * allocates folios and puts them into (or takes them out of) its page
+ * cache.  It uses exported, folio-level functions only: no page table, no
+ * handle_userfault().  Built as a module, it shows that this is enough.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/miscdevice.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/pagemap.h>
+#include <linux/userfaultfd_k.h>
+
+#include "test_uffd_memtype_uapi.h"
+
+#define TMEM_GFP	(GFP_HIGHUSER_MOVABLE | __GFP_ZERO)
+
+static struct folio *tmem_get_folio_noalloc(struct inode *inode, pgoff_t pgoff)
+{
+	return filemap_lock_folio(inode->i_mapping, pgoff);
+}
+
+static struct folio *tmem_alloc_folio(struct vm_area_struct *vma,
+				      unsigned long addr)
+{
+	struct folio *folio = filemap_alloc_folio(TMEM_GFP, 0);
+
+	return folio ?: ERR_PTR(-ENOMEM);
+}
+
+static int tmem_filemap_add(struct folio *folio, struct vm_area_struct *vma,
+			    unsigned long addr)
+{
+	/* Charges the folio, locks it, inserts it and puts it on the LRU. */
+	return filemap_add_folio(file_inode(vma->vm_file)->i_mapping, folio,
+				 linear_page_index(vma, addr), GFP_KERNEL);
+}
+
+static void tmem_filemap_remove(struct folio *folio, struct vm_area_struct *vma)
+{
+	filemap_remove_folio(folio);
+	folio_unlock(folio);
+}
+
+static const struct vm_uffd_ops tmem_uffd_ops = {
+	.modes			= VM_UFFD_MISSING | VM_UFFD_MINOR | VM_UFFD_WP,
+	.get_folio_noalloc	= tmem_get_folio_noalloc,
+	.alloc_folio		= tmem_alloc_folio,
+	.filemap_add		= tmem_filemap_add,
+	.filemap_remove		= tmem_filemap_remove,
+};
+
+/* A plain fault: the page at the offset, zero-filled on first touch. */
+static vm_fault_t tmem_fault(struct vm_fault *vmf)
+{
+	struct inode *inode = file_inode(vmf->vma->vm_file);
+	struct address_space *mapping = inode->i_mapping;
+	struct folio *folio;
+	int err;
+
+	if (vmf->pgoff >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE))
+		return VM_FAULT_SIGBUS;
+	for (;;) {
+		folio = filemap_lock_folio(mapping, vmf->pgoff);
+		if (!IS_ERR(folio))
+			break;
+		folio = filemap_alloc_folio(TMEM_GFP, 0);
+		if (!folio)
+			return VM_FAULT_OOM;
+		__folio_mark_uptodate(folio);
+		err = filemap_add_folio(mapping, folio, vmf->pgoff, GFP_KERNEL);
+		if (!err)
+			break;
+		folio_put(folio);
+		if (err != -EEXIST)
+			return vmf_error(err);
+	}
+	vmf->page = folio_file_page(folio, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct tmem_vm_ops = {
+	.fault		= tmem_fault,
+	.uffd_ops	= &tmem_uffd_ops,
+};
+
+static int tmem_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &tmem_vm_ops;
+	return 0;
+}
+
+/* Hole punching (MADV_REMOVE) frees the object's pages in the range. */
+static long tmem_fallocate(struct file *file, int mode, loff_t offset,
+			   loff_t len)
+{
+	struct inode *inode = file_inode(file);
+
+	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
+		return -EOPNOTSUPP;
+	inode_lock(inode);
+	truncate_pagecache_range(inode, offset, offset + len - 1);
+	inode_unlock(inode);
+	return 0;
+}
+
+static const struct file_operations tmem_object_fops = {
+	.owner		= THIS_MODULE,
+	.mmap		= tmem_mmap,
+	.fallocate	= tmem_fallocate,
+};
+
+static long tmem_create(u64 size)
+{
+	struct inode *inode;
+	struct file *file;
+	int fd;
+
+	if (!size || size > MAX_LFS_FILESIZE)
+		return -EINVAL;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	file = anon_inode_create_getfile("[uffd_test_memtype]", &tmem_object_fops,
+					 NULL, O_RDWR, NULL);
+	if (IS_ERR(file)) {
+		put_unused_fd(fd);
+		return PTR_ERR(file);
+	}
+	inode = file_inode(file);
+	/* A regular file for fallocate() and MADV_REMOVE, like memfd. */
+	inode->i_mode |= S_IFREG;
+	/* RAM only: there is nowhere to write the pages back to. */
+	mapping_set_unevictable(inode->i_mapping);
+	i_size_write(inode, PAGE_ALIGN(size));
+	fd_install(fd, file);
+	return fd;
+}
+
+static long tmem_dev_ioctl(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	switch (cmd) {
+	case UFFD_TEST_MEMTYPE_CREATE:
+		return tmem_create(arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations tmem_dev_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= tmem_dev_ioctl,
+};
+
+static struct miscdevice tmem_dev = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "uffd_test_memtype",
+	.fops	= &tmem_dev_fops,
+};
+
+module_misc_device(tmem_dev);
+
+MODULE_DESCRIPTION("Test memory type for userfaultfd's vm_uffd_ops");
+MODULE_LICENSE("GPL");
