@@ -136,6 +136,8 @@ pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
     for p in &patches {
         cases.push(checkpatch(&check_tree, p)?);
     }
+    let mails = crate::mail::write_mails(ws)?;
+    cases.push(crate::mail::mails_round_trip(ws, &mails)?);
     cases.extend(bisect_builds(ws, &check_tree)?);
     for c in cases.iter().filter(|c| c.outcome == Outcome::Fail) {
         info(format!("FAIL {}: {}", c.name, c.detail));

@@ -5,6 +5,7 @@ mod check;
 mod demo;
 mod export;
 mod kbuild;
+mod mail;
 mod proc;
 mod results;
 mod selftests;
@@ -33,6 +34,8 @@ commands:
   test [--vm-only]         everything: unit tests, build, selftests in the VM, series checks
                            (--vm-only: build and VM tests only, for a quick edit-test loop)
   export                   regenerate patches/ and the tree-layout copies from build/linux
+  send --dry-run           the series as mails with b4 (To/Cc from get_maintainer.pl) in
+                           build/mail, checked to apply back to the same tree; never sends
   check                    series checks: git am, tree-layout copies, checkpatch, per-patch builds
 ";
 
@@ -41,6 +44,7 @@ struct Args {
     base: bool,
     check_only: bool,
     vm_only: bool,
+    dry_run: bool,
     linux: Option<PathBuf>,
     timeout: Duration,
     rest: Vec<String>,
@@ -49,7 +53,7 @@ struct Args {
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, check_only: false, vm_only: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -58,6 +62,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--base" => a.base = true,
             "--check" => a.check_only = true,
             "--vm-only" => a.vm_only = true,
+            "--dry-run" => a.dry_run = true,
             "--linux" => {
                 a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
             }
@@ -97,6 +102,7 @@ fn dispatch(a: &Args) -> Result<()> {
         "run" => demo::run(&ws, a.linux.as_deref()),
         "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only),
         "export" => export::export(&ws),
+        "send" => mail::send(&ws, a.dry_run),
         "check" => check::check_command(&ws),
         other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),
     }
