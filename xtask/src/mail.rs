@@ -94,6 +94,7 @@ pub fn recipients(mail: &str) -> Vec<String> {
         }
         if line.starts_with(' ') || line.starts_with('\t') {
             if let Some(c) = current.as_mut() {
+                c.truncate(c.trim_end().len());
                 c.push(' ');
                 c.push_str(line.trim());
             }

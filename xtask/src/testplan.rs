@@ -162,6 +162,32 @@ pub fn run_vm_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
+/// The harness checks itself end to end: a splat in the guest's kernel log
+/// and a hung guest must each fail a VM run.
+fn harness_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    // /dev/kmsg puts the line into the kernel log exactly as a WARN would.
+    let splat = "echo 'WARNING: CPU: 0 PID: 1 at xtask/injected.c:1 xtask_injected_splat+0x0/0x10' > /dev/kmsg\n";
+    let run = vm::run_script(ws, which, splat, Duration::from_secs(120), "harness-splat")?;
+    let name = "harness: a WARNING in the kernel log fails the VM run";
+    cases.push(match run.verdict() {
+        Err(e) if e.what.contains("kernel splat") => Case::new(name, Outcome::Pass, ""),
+        Err(e) => Case::new(name, Outcome::Fail, format!("failed for another reason: {e}")),
+        Ok(()) => Case::new(name, Outcome::Fail, "the injected splat went unnoticed"),
+    });
+    let run = vm::run_script(ws, which, "sleep 3600\n", Duration::from_secs(30), "harness-hang")?;
+    let name = "harness: a hung guest is killed at the time bound";
+    cases.push(match run.verdict() {
+        Err(_) if run.timed_out => Case::new(name, Outcome::Pass, ""),
+        Err(e) => Case::new(name, Outcome::Fail, format!("failed for another reason: {e}")),
+        Ok(()) => Case::new(name, Outcome::Fail, "the guest was not killed"),
+    });
+    for c in &cases {
+        info(format!("{}: {}", if c.outcome == Outcome::Pass { "ok" } else { "FAIL" }, c.name));
+    }
+    Ok(cases)
+}
+
 fn count(c: &[Case]) -> (usize, usize, usize) {
     let n = |o| c.iter().filter(|x| x.outcome == o).count();
     (n(Outcome::Pass), n(Outcome::Fail), n(Outcome::Skip))
@@ -203,6 +229,7 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool) -> Result<()> {
     let mut cases = unit_tests(ws)?;
     kbuild::build(ws, Kernel::Tip, linux)?;
     cases.extend(run_vm_tests(ws, Kernel::Tip)?);
+    cases.extend(harness_tests(ws, Kernel::Tip)?);
     if vm_only {
         info("--vm-only: series checks not run");
     } else {
