@@ -104,7 +104,17 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
     let stamp_text = format!("{inputs}\n# defined in this tree: {}\n", defined.join(" "));
     let stamp = out.join(".xtask-config-inputs");
     if out.join(".config").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&stamp_text) {
-        return Ok(());
+        // A make without the pinned toolchain (e.g. one run by hand with
+        // the rustup rustc) can silently turn options off: verify.
+        let config = std::fs::read_to_string(out.join(".config")).unwrap_or_default();
+        let unmet: Vec<String> = unmet_entries(&inputs, &config)
+            .into_iter()
+            .filter(|u| symbol_defined(&ws.source_dir(which), u.split('=').next().unwrap_or("")))
+            .collect();
+        if unmet.is_empty() {
+            return Ok(());
+        }
+        info(format!("the .config lost {}: configuring again", unmet.join(", ")));
     }
     let step = Step::start(format!("configuring {} (tinyconfig + {} fragment(s))", which.label(), fragments.len()));
     let log = ws.logs().join(format!("config-{}.log", out.file_name().unwrap().to_string_lossy()));

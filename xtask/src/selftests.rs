@@ -77,6 +77,37 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
     Ok(true)
 }
 
+/// KVM selftests built with their own Makefile (they need its libkvm),
+/// linked statically for the initramfs.
+pub const KVM_PROGRAMS: &[&str] = &["guest_memfd_test"];
+
+fn build_kvm_selftests(ws: &Workspace, which: Kernel) -> Result<Vec<&'static str>> {
+    let kernel = ws.source_dir(which);
+    let output = ws.out_dir(which).join("kvm-selftests");
+    let mut built = Vec::new();
+    for prog in KVM_PROGRAMS {
+        if !kernel.join(format!("tools/testing/selftests/kvm/{prog}.c")).is_file() {
+            continue;
+        }
+        let log = ws.logs().join(format!("kvm-selftests-{}.log", ws.out_dir(which).file_name().unwrap().to_string_lossy()));
+        proc::run_logged(
+            Command::new("make")
+                .arg("-C")
+                .arg(kernel.join("tools/testing/selftests/kvm"))
+                .arg(format!("OUTPUT={}", output.display()))
+                .arg(format!("KHDR_INCLUDES=-isystem {}", headers_dir(ws, which).display()))
+                .args(["EXTRA_CFLAGS=-static", "LDFLAGS=-static", "-j2"])
+                .arg(output.join(prog)),
+            &log,
+            &format!("KVM selftest {prog}"),
+            std::time::Duration::from_secs(30),
+        )?;
+        std::fs::copy(output.join(prog), bin_dir(ws, which).join(prog))?;
+        built.push(*prog);
+    }
+    Ok(built)
+}
+
 /// Builds every program whose sources exist for `which`.
 pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
     let step = Step::start(format!("building userspace test programs for the {}", which.label()));
@@ -94,6 +125,7 @@ pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
             built.push(prog.name);
         }
     }
+    built.extend(build_kvm_selftests(ws, which)?);
     info(format!("programs: {}", built.join(", ")));
     step.done();
     Ok(())
