@@ -30,6 +30,25 @@ pub enum Format {
     UffdUnit,
     Ktap,
     ExitStatus,
+    /// "<case>: ok" / "<case>: FAIL ..." lines, plus the exit status for
+    /// whatever the program checks without printing a line (the KVM
+    /// selftests' TEST_ASSERT()s abort with a non-zero status).
+    ColonOk,
+}
+
+/// Parses "<case>: ok" lines; every run also yields an exit-status case.
+pub fn parse_colon_ok(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for line in out.lines() {
+        let l = line.trim_end();
+        if let Some(name) = l.strip_suffix(": ok") {
+            cases.push(Case::new(format!("{prefix}: {name}"), Outcome::Pass, ""));
+        } else if let Some((name, why)) = l.split_once(": FAIL") {
+            cases.push(Case::new(format!("{prefix}: {name}"), Outcome::Fail, why.trim().to_string()));
+        }
+    }
+    cases.extend(parse_exit(&format!("{prefix}: exit status"), rc));
+    cases
 }
 
 /// Parses `uffd-unit-tests` output.  A missing summary line means the
@@ -174,6 +193,7 @@ pub fn parse(format: Format, name: &str, out: &str, rc: Option<i32>) -> Vec<Case
         Format::UffdUnit => parse_uffd_unit(name, out, rc),
         Format::Ktap => parse_ktap(name, out, rc),
         Format::ExitStatus => parse_exit(name, rc),
+        Format::ColonOk => parse_colon_ok(name, out, rc),
     }
 }
 
@@ -245,6 +265,17 @@ Userfaults unit tests: pass=2, skip=1, fail=1 (total=4)\n";
     fn ktap_bad_exit_with_all_ok_fails() {
         let c = parse_ktap("t", "1..1\nok 1 a\n", Some(139));
         assert!(c.iter().any(|c| c.outcome == Outcome::Fail));
+    }
+
+    #[test]
+    fn colon_ok_lines_and_exit_status() {
+        let out = "Random seed: 0x1\nminor on gmem: ok\nmissing on gmem: FAIL no event\n";
+        let c = parse_colon_ok("g", out, Some(1));
+        assert_eq!(c.len(), 3);
+        assert_eq!(c[0], Case::new("g: minor on gmem", Outcome::Pass, ""));
+        assert_eq!(c[1].outcome, Outcome::Fail);
+        assert_eq!(c[2].name, "g: exit status");
+        assert_eq!(c[2].outcome, Outcome::Fail);
     }
 
     #[test]
