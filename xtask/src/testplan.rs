@@ -30,7 +30,7 @@ const fn t(name: &'static str, program: &'static str, args: &'static [&'static s
     VmTest { name, program, args, format, needs }
 }
 
-/// Loading a module built in lib/: `args` is its path in the guest.
+/// Loading a module (`ko`: its path in the build directory; `args`: in the guest).
 const fn module(name: &'static str, ko: &'static str, args: &'static [&'static str]) -> VmTest {
     VmTest { name, program: "insmod", args, format: Format::ExitStatus, needs: ko }
 }
@@ -38,7 +38,7 @@ const fn module(name: &'static str, ko: &'static str, args: &'static [&'static s
 impl VmTest {
     pub fn available(&self, ws: &Workspace, which: Kernel) -> bool {
         if self.needs.ends_with(".ko") {
-            ws.out_dir(which).join("lib").join(self.needs).is_file()
+            ws.out_dir(which).join(self.needs).is_file()
         } else {
             crate::selftests::bin_dir(ws, which).join(self.needs).is_file()
         }
@@ -47,7 +47,8 @@ impl VmTest {
 
 /// The uffd suite as the kernel ships it, plus the series' own tests.
 pub const VM_TESTS: &[VmTest] = &[
-    module("load test_uffd_memtype", "test_uffd_memtype.ko", &["/modules/test_uffd_memtype.ko"]),
+    module("load test_uffd_memtype", "lib/test_uffd_memtype.ko", &["/modules/test_uffd_memtype.ko"]),
+    module("load rust_uffd_mem", "samples/rust/rust_uffd_mem.ko", &["/modules/rust_uffd_mem.ko"]),
     t("uffd-unit-tests", "uffd-unit-tests", &[], Format::UffdUnit),
     t("uffd-stress anon", "uffd-stress", &["anon", "64", "8"], Format::ExitStatus),
     t("uffd-stress shmem", "uffd-stress", &["shmem", "64", "8"], Format::ExitStatus),
@@ -144,6 +145,10 @@ pub fn run_vm_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
         }
     }
     let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
+    for c in kunit_cases(&console) {
+        info(format!("{}: {}", c.name, if c.outcome == Outcome::Pass { "ok" } else { "FAILED" }));
+        cases.push(c);
+    }
     let splat_case = if run.timed_out {
         Case::new("guest finished in time", Outcome::Fail, format!("killed; see {}", run.console_log.display()))
     } else if run.splats.is_empty() {
@@ -187,6 +192,44 @@ fn harness_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
         info(format!("{}: {}", if c.outcome == Outcome::Pass { "ok" } else { "FAIL" }, c.name));
     }
     Ok(cases)
+}
+
+/// KUnit suites that ran at boot (e.g. the Rust doctests): one case per
+/// top-level "ok N suite" / "not ok N suite" line of the kernel log, with
+/// the suite's own totals line as detail.
+pub fn kunit_cases(console: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut last_totals = String::new();
+    for line in console.lines() {
+        if line.trim_start().starts_with("# Totals:") {
+            last_totals = line.trim().to_string();
+            continue;
+        }
+        if line.starts_with(' ') || line.starts_with('\t') {
+            continue; // subtests
+        }
+        let (ok, rest) = if let Some(r) = line.strip_prefix("not ok ") {
+            (false, r)
+        } else if let Some(r) = line.strip_prefix("ok ") {
+            (true, r)
+        } else {
+            continue;
+        };
+        let Some((_, suite)) = rest.split_once(' ') else { continue };
+        let (suite, skip) = match suite.split_once(" # SKIP") {
+            Some((s, _)) => (s, true),
+            None => (suite, false),
+        };
+        let outcome = if skip {
+            Outcome::Skip
+        } else if ok {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        cases.push(Case::new(format!("kunit: {}", suite.trim()), outcome, last_totals.clone()));
+    }
+    cases
 }
 
 fn count(c: &[Case]) -> (usize, usize, usize) {
@@ -271,11 +314,23 @@ mod tests {
 
     #[test]
     fn script_runs_each_test_between_markers() {
-        let tests: Vec<&VmTest> = VM_TESTS.iter().take(3).collect();
+        let tests: Vec<&VmTest> = VM_TESTS.iter().take(4).collect();
         let s = script(&tests);
         assert!(s.contains("run 'load test_uffd_memtype' insmod /modules/test_uffd_memtype.ko\n"));
         assert!(s.contains("run uffd-unit-tests /bin/uffd-unit-tests\n"));
         assert!(s.contains("run 'uffd-stress anon' /bin/uffd-stress anon 64 8\n"));
+    }
+
+    #[test]
+    fn kunit_suites_are_cases() {
+        let console = "KTAP version 1\n1..2\n    ok 1 rust_doctest_a\n    not ok 2 rust_doctest_b\n\
+                       # rust_doctests_kernel: pass:1 fail:1\nnot ok 1 rust_doctests_kernel\n\
+                       ok 2 other_suite # SKIP nothing\n";
+        let c = kunit_cases(console);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].name, "kunit: rust_doctests_kernel");
+        assert_eq!(c[0].outcome, Outcome::Fail);
+        assert_eq!(c[1].outcome, Outcome::Skip);
     }
 
     #[test]
