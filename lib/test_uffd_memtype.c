@@ -26,7 +26,8 @@
 
 #include "test_uffd_memtype_uapi.h"
 
-#define TMEM_GFP	(GFP_HIGHUSER_MOVABLE | __GFP_ZERO)
+/* Not movable: like ramfs, dirty folios with nowhere to go cannot migrate. */
+#define TMEM_GFP	(GFP_HIGHUSER | __GFP_ZERO)
 
 static struct folio *tmem_get_folio_noalloc(struct inode *inode, pgoff_t pgoff)
 {
@@ -63,33 +64,54 @@ static const struct vm_uffd_ops tmem_uffd_ops = {
 	.filemap_remove		= tmem_filemap_remove,
 };
 
-/* A plain fault: the page at the offset, zero-filled on first touch. */
+/*
+ * A plain fault: the page at the offset, zero-filled on first touch.  The
+ * invalidate lock keeps hole punching out while a fault looks and adds.
+ */
 static vm_fault_t tmem_fault(struct vm_fault *vmf)
 {
 	struct inode *inode = file_inode(vmf->vma->vm_file);
 	struct address_space *mapping = inode->i_mapping;
 	struct folio *folio;
+	vm_fault_t ret = VM_FAULT_LOCKED;
 	int err;
 
-	if (vmf->pgoff >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE))
-		return VM_FAULT_SIGBUS;
+	filemap_invalidate_lock_shared(mapping);
+	if (vmf->pgoff >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE)) {
+		ret = VM_FAULT_SIGBUS;
+		goto out;
+	}
 	for (;;) {
 		folio = filemap_lock_folio(mapping, vmf->pgoff);
 		if (!IS_ERR(folio))
 			break;
+		/*
+		 * Gone since core mm found it present: let the retry raise
+		 * the MISSING userfault instead of filling the page here.
+		 */
+		if (userfaultfd_missing(vmf->vma)) {
+			ret = VM_FAULT_NOPAGE;
+			goto out;
+		}
 		folio = filemap_alloc_folio(TMEM_GFP, 0);
-		if (!folio)
-			return VM_FAULT_OOM;
+		if (!folio) {
+			ret = VM_FAULT_OOM;
+			goto out;
+		}
 		__folio_mark_uptodate(folio);
 		err = filemap_add_folio(mapping, folio, vmf->pgoff, GFP_KERNEL);
 		if (!err)
 			break;
 		folio_put(folio);
-		if (err != -EEXIST)
-			return vmf_error(err);
+		if (err != -EEXIST) {
+			ret = vmf_error(err);
+			goto out;
+		}
 	}
 	vmf->page = folio_file_page(folio, vmf->pgoff);
-	return VM_FAULT_LOCKED;
+out:
+	filemap_invalidate_unlock_shared(mapping);
+	return ret;
 }
 
 static const struct vm_operations_struct tmem_vm_ops = {
@@ -112,7 +134,9 @@ static long tmem_fallocate(struct file *file, int mode, loff_t offset,
 	if (mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE))
 		return -EOPNOTSUPP;
 	inode_lock(inode);
+	filemap_invalidate_lock(inode->i_mapping);
 	truncate_pagecache_range(inode, offset, offset + len - 1);
+	filemap_invalidate_unlock(inode->i_mapping);
 	inode_unlock(inode);
 	return 0;
 }
@@ -129,7 +153,7 @@ static long tmem_create(u64 size)
 	struct file *file;
 	int fd;
 
-	if (!size || size > MAX_LFS_FILESIZE)
+	if (!size || size > (MAX_LFS_FILESIZE & PAGE_MASK))
 		return -EINVAL;
 	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
@@ -164,6 +188,8 @@ static long tmem_dev_ioctl(struct file *file, unsigned int cmd,
 static const struct file_operations tmem_dev_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= tmem_dev_ioctl,
+	/* The argument is a size passed by value, the same for compat. */
+	.compat_ioctl	= tmem_dev_ioctl,
 };
 
 static struct miscdevice tmem_dev = {
