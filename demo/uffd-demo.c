@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/types.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -47,17 +48,31 @@ static int open_hugetlb(size_t size)
 	return fd;
 }
 
-static int open_rust_sample(size_t size)
+/* lib/test_uffd_memtype_uapi.h: create a memory object of a given size. */
+#define UFFD_TEST_MEMTYPE_CREATE	_IOW('u', 0x80, __u64)
+
+static int open_device_object(const char *dev_path, size_t size)
 {
-	int dev = open("/dev/rust-uffd-mem", O_RDWR | O_CLOEXEC);
+	int dev = open(dev_path, O_RDWR | O_CLOEXEC);
+	int fd;
 
 	if (dev < 0)
 		return -1;
-	/* The sample hands out a memory object of the requested size. */
-	int fd = ioctl(dev, 0, size);
-
+	fd = ioctl(dev, UFFD_TEST_MEMTYPE_CREATE, (__u64)size);
 	close(dev);
 	return fd;
+}
+
+/* The C test memory type outside mm/ (lib/test_uffd_memtype.c). */
+static int open_testmem(size_t size)
+{
+	return open_device_object("/dev/uffd_test_memtype", size);
+}
+
+/* The Rust sample memory type (samples/rust/rust_uffd_mem.rs). */
+static int open_rust_sample(size_t size)
+{
+	return open_device_object("/dev/rust_uffd_mem", size);
 }
 
 static int new_uffd(void)
@@ -225,7 +240,8 @@ int main(void)
 	const struct memtype types[] = {
 		{ "shmem", open_shmem, 4096 },
 		{ "hugetlb", open_hugetlb, 2UL << 20 },
-		{ "rust-sample", open_rust_sample, 4096 },
+		{ "testmem (C module)", open_testmem, 4096 },
+		{ "rustmem (Rust sample)", open_rust_sample, 4096 },
 	};
 	int failures = 0;
 
