@@ -118,6 +118,29 @@ pub fn parse_uffd_unit(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
     cases
 }
 
+/// One KTAP result line ("ok N desc # directive" / "not ok N desc"):
+/// its outcome (a SKIP directive makes it a skip), description, directive.
+pub fn ktap_result(line: &str) -> Option<(Outcome, &str, &str)> {
+    let (ok, rest) = if let Some(r) = line.strip_prefix("not ok ") {
+        (false, r)
+    } else {
+        (true, line.strip_prefix("ok ")?)
+    };
+    let rest = rest.split_once(' ').map(|(_, d)| d).unwrap_or("");
+    let (desc, directive) = match rest.split_once(" # ") {
+        Some((d, dir)) => (d.trim(), dir.trim()),
+        None => (rest.trim(), ""),
+    };
+    let outcome = if directive.to_ascii_uppercase().starts_with("SKIP") {
+        Outcome::Skip
+    } else if ok {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    };
+    Some((outcome, desc.trim_start_matches("- "), directive))
+}
+
 /// Parses KTAP / TAP output (top-level and nested "ok" lines both count;
 /// the kselftest "# SKIP" directive marks a skip).
 pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
@@ -131,26 +154,7 @@ pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
             }
             continue;
         }
-        let (ok, rest) = if let Some(r) = l.strip_prefix("not ok ") {
-            (false, r)
-        } else if let Some(r) = l.strip_prefix("ok ") {
-            (true, r)
-        } else {
-            continue;
-        };
-        let rest = rest.split_once(' ').map(|(_, d)| d).unwrap_or("");
-        let (desc, directive) = match rest.split_once(" # ") {
-            Some((d, dir)) => (d.trim(), dir.trim()),
-            None => (rest.trim(), ""),
-        };
-        let desc = desc.trim_start_matches("- ");
-        let outcome = if directive.to_ascii_uppercase().starts_with("SKIP") {
-            Outcome::Skip
-        } else if ok {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        };
+        let Some((outcome, desc, directive)) = ktap_result(l) else { continue };
         cases.push(Case::new(format!("{prefix}: {desc}"), outcome, directive.to_string()));
     }
     if let Some(p) = plan {

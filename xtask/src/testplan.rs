@@ -208,26 +208,8 @@ pub fn kunit_cases(console: &str) -> Vec<Case> {
         if line.starts_with(' ') || line.starts_with('\t') {
             continue; // subtests
         }
-        let (ok, rest) = if let Some(r) = line.strip_prefix("not ok ") {
-            (false, r)
-        } else if let Some(r) = line.strip_prefix("ok ") {
-            (true, r)
-        } else {
-            continue;
-        };
-        let Some((_, suite)) = rest.split_once(' ') else { continue };
-        let (suite, skip) = match suite.split_once(" # SKIP") {
-            Some((s, _)) => (s, true),
-            None => (suite, false),
-        };
-        let outcome = if skip {
-            Outcome::Skip
-        } else if ok {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        };
-        cases.push(Case::new(format!("kunit: {}", suite.trim()), outcome, last_totals.clone()));
+        let Some((outcome, suite, _)) = results::ktap_result(line) else { continue };
+        cases.push(Case::new(format!("kunit: {suite}"), outcome, last_totals.clone()));
     }
     cases
 }
