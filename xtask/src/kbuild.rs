@@ -172,14 +172,14 @@ pub fn bzimage(ws: &Workspace, which: Kernel) -> PathBuf {
 /// `cargo xtask build [--base]`.
 pub fn build(ws: &Workspace, which: Kernel, linux: Option<&Path>) -> Result<()> {
     match which {
-        Kernel::Tip => crate::tree::tree_for_build(ws, linux)?,
+        Kernel::Tip | Kernel::Debug => crate::tree::tree_for_build(ws, linux)?,
         Kernel::Base => {
             crate::tree::tree_for_build(ws, linux)?;
             crate::tree::ensure_worktree(ws, &ws.linux_base())?;
         }
         Kernel::Check(_) => {}
     }
-    build_kernel(ws, which, &[ws.config_fragment()])?;
+    build_kernel(ws, which, &ws.config_fragments(which))?;
     selftests::build(ws, which)?;
     info(format!("kernel: {}", bzimage(ws, which).display()));
     Ok(())

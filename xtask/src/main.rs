@@ -42,6 +42,7 @@ commands:
 struct Args {
     command: String,
     base: bool,
+    debug: bool,
     check_only: bool,
     vm_only: bool,
     dry_run: bool,
@@ -53,13 +54,14 @@ struct Args {
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, debug: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--base" => a.base = true,
+            "--debug" => a.debug = true,
             "--check" => a.check_only = true,
             "--vm-only" => a.vm_only = true,
             "--dry-run" => a.dry_run = true,
@@ -84,7 +86,12 @@ fn parse_args(argv: &[String]) -> Result<Args> {
 }
 
 fn dispatch(a: &Args) -> Result<()> {
-    let which = if a.base { Kernel::Base } else { Kernel::Tip };
+    let which = match (a.base, a.debug) {
+        (true, true) => return Err(Error::new("--base and --debug exclude each other").hint("the debug profile is built from the series tip")),
+        (true, false) => Kernel::Base,
+        (false, true) => Kernel::Debug,
+        (false, false) => Kernel::Tip,
+    };
     if a.command == "help" || a.command == "--help" || a.command == "-h" {
         print!("{USAGE}");
         return Ok(());

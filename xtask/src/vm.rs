@@ -258,7 +258,9 @@ pub fn vm(ws: &Workspace, which: Kernel, cmd: &[String], timeout: Duration) -> R
     } else {
         cmd.iter().map(|w| sh_quote(w)).collect::<Vec<_>>().join(" ")
     };
-    let run = run_script(ws, which, &format!("{line}\n"), timeout, "vm")?;
+    // Parallel `vm` runs (e.g. two terminals) need their own image directories.
+    let tag = std::env::var("XTASK_VM_TAG").unwrap_or_else(|_| "vm".to_string());
+    let run = run_script(ws, which, &format!("{line}\n"), timeout, &tag)?;
     for l in run.output.lines() {
         if !l.starts_with("XTASK-") {
             println!("{l}");

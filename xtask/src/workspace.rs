@@ -61,6 +61,7 @@ impl Workspace {
         self.build_dir().join(match which {
             Kernel::Tip => "out".to_string(),
             Kernel::Base => "out-base".to_string(),
+            Kernel::Debug => "out-debug".to_string(),
             Kernel::Check(variant) => format!("out-check-{variant}"),
         })
     }
@@ -73,6 +74,13 @@ impl Workspace {
     pub fn config_fragment(&self) -> PathBuf {
         self.root.join("config/uffd-vm.config")
     }
+    /// The config fragments `which` is built from.
+    pub fn config_fragments(&self, which: Kernel) -> Vec<PathBuf> {
+        match which {
+            Kernel::Debug => vec![self.config_fragment(), self.root.join("config/debug.config")],
+            _ => vec![self.config_fragment()],
+        }
+    }
     pub fn tools_bin(&self) -> PathBuf {
         self.cache.join("tools/bin")
     }
@@ -81,7 +89,9 @@ impl Workspace {
     }
     pub fn source_dir(&self, which: Kernel) -> PathBuf {
         match which {
-            Kernel::Tip => std::env::var_os("XTASK_TIP_SRC").map(PathBuf::from).unwrap_or_else(|| self.linux()),
+            Kernel::Tip | Kernel::Debug => {
+                std::env::var_os("XTASK_TIP_SRC").map(PathBuf::from).unwrap_or_else(|| self.linux())
+            }
             Kernel::Base => self.linux_base(),
             Kernel::Check(_) => self.linux_check(),
         }
@@ -95,6 +105,9 @@ pub enum Kernel {
     Tip,
     /// Unpatched v6.18.15.
     Base,
+    /// The series tip built with the debug profile (config/debug.config:
+    /// KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN, fault injection).
+    Debug,
     /// The `check` scratch worktree, built with the named config variant.
     Check(&'static str),
 }
@@ -104,6 +117,7 @@ impl Kernel {
         match self {
             Kernel::Tip => "series tip",
             Kernel::Base => "base v6.18.15",
+            Kernel::Debug => "series tip (debug profile)",
             Kernel::Check(_) => "check tree",
         }
     }
