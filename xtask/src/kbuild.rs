@@ -27,6 +27,7 @@ pub fn make(ws: &Workspace, which: Kernel) -> Command {
         .arg("RUSTC=/usr/bin/rustc")
         .arg("RUSTDOC=/usr/bin/rustdoc")
         .arg("CLIPPY_DRIVER=/usr/bin/clippy-driver")
+        .arg("RUSTFMT=/usr/bin/rustfmt")
         .arg("RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library")
         .arg(format!("BINDGEN={}", ws.tools_bin().join("bindgen").display()))
         .env("LIBCLANG_PATH", "/usr/lib/llvm-16/lib")

@@ -17,6 +17,7 @@ const DEBIAN_PACKAGES: &[(&str, Option<&str>)] = &[
     ("rustc-web", Some(RUST_PIN)),
     ("rust-web-src", Some(RUST_PIN)),
     ("rust-web-clippy", Some(RUST_PIN)),
+    ("rustfmt-web", Some(RUST_PIN)),
     ("libstd-rust-web-dev", Some(RUST_PIN)),
     ("clang-16", None),
     ("lld-16", None),
@@ -157,15 +158,28 @@ pub fn install(ws: &Workspace) -> Result<()> {
         if !is_debian_12() {
             return Err(not_debian_error());
         }
-        let step = Step::start(format!("installing {} Debian package(s)", missing_debs.len()));
+        // The pinned packages depend on each other by exact version: asking
+        // apt for one of them alone lets it move the others (e.g. to 1.96),
+        // so they are always named together, and held afterwards.
+        let pinned: Vec<String> =
+            DEBIAN_PACKAGES.iter().filter_map(|(n, v)| v.map(|v| format!("{n}={v}"))).collect();
+        let mut wanted = missing_debs.clone();
+        if missing_debs.iter().any(|d| d.contains('=')) {
+            wanted.retain(|d| !d.contains('='));
+            wanted.extend(pinned.iter().cloned());
+        }
+        let step = Step::start(format!("installing {} Debian package(s)", wanted.len()));
         proc::run(Command::new("apt-get").arg("update").arg("-q"))?;
         proc::run(
             Command::new("apt-get")
                 .args(["install", "-y", "-q", "--no-install-recommends", "--allow-downgrades"])
-                .args(&missing_debs)
+                .args(&wanted)
                 .env("DEBIAN_FRONTEND", "noninteractive"),
         )
         .map_err(|e| e.hint("apt-get could not install the toolchain; check the archive is reachable"))?;
+        let names: Vec<&str> = DEBIAN_PACKAGES.iter().filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
+        proc::run(Command::new("apt-mark").arg("hold").args(&names))
+            .map_err(|e| e.hint("apt-mark hold failed: the pinned Rust packages may be upgraded by a later apt-get"))?;
         step.done();
     }
     if status.iter().any(|t| t.name == "crate:bindgen-cli" && t.present.is_none()) {
