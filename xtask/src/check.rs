@@ -3,7 +3,8 @@
 //! - `git am` of patches/ onto a clean v6.18.15 succeeds;
 //! - the project's tree-layout copies equal what the series creates;
 //! - `checkpatch.pl --strict` reports nothing on any patch;
-//! - every patch builds (bisectability) with the workspace config.
+//! - every patch builds (bisectability) in three configs;
+//! - the build bots' checks at the tip (see buildbot.rs).
 
 use crate::export::{added_files, maintainers_additions, project_layout_files, MAINTAINERS};
 use crate::kbuild;
@@ -124,7 +125,7 @@ fn layout_cases(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
 /// fragment under config/variants/, merged after the workspace config).
 pub const CONFIG_VARIANTS: &[&str] = &["default", "no-userfaultfd", "no-shmem"];
 
-fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBuf> {
+pub fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBuf> {
     let mut v = vec![ws.config_fragment()];
     if variant != "default" {
         v.push(ws.root.join(format!("config/variants/{variant}.config")));
@@ -172,15 +173,30 @@ pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
             return Ok(cases);
         }
     }
-    cases.extend(layout_cases(ws, &check_tree)?);
-    for p in &patches {
-        cases.push(checkpatch(&check_tree, p)?);
-    }
-    let mails = crate::mail::write_mails(ws)?;
-    cases.push(crate::mail::mails_round_trip(ws, &mails)?);
-    cases.extend(bisect_builds(ws, &check_tree)?);
+    let tip = proc::output(git(&check_tree).args(["rev-parse", "HEAD"]))?.trim().to_string();
+    let mut timings: Vec<(&str, usize, f64)> = Vec::new();
+    let mut timed = |what: &'static str, cases: &mut Vec<Case>, f: &mut dyn FnMut() -> Result<Vec<Case>>| {
+        let t = Step::start(what);
+        let new = f()?;
+        timings.push((what, new.len(), t.done()));
+        cases.extend(new);
+        Result::Ok(())
+    };
+    timed("tree-layout copies", &mut cases, &mut || layout_cases(ws, &check_tree))?;
+    timed("checkpatch --strict", &mut cases, &mut || patches.iter().map(|p| checkpatch(&check_tree, p)).collect())?;
+    timed("b4 mails round trip", &mut cases, &mut || {
+        let mails = crate::mail::write_mails(ws)?;
+        Ok(vec![crate::mail::mails_round_trip(ws, &mails)?])
+    })?;
+    timed("per-patch builds", &mut cases, &mut || bisect_builds(ws, &check_tree))?;
+    proc::run(git(&check_tree).args(["checkout", "-q", "--detach", &tip]))?;
+    timed("build-bot checks at the tip", &mut cases, &mut || crate::buildbot::buildbot(ws, &check_tree))?;
     for c in cases.iter().filter(|c| c.outcome == Outcome::Fail) {
         info(format!("FAIL {}: {}", c.name, c.detail));
+    }
+    info("time per check:");
+    for (what, n, secs) in &timings {
+        info(format!("  {what:<30} {n:>3} case(s)  {}", crate::ui::fmt_secs(*secs)));
     }
     let fails = cases.iter().filter(|c| c.outcome == Outcome::Fail).count();
     info(format!("{} check(s), {fails} failed", cases.len()));

@@ -1,6 +1,7 @@
 //! `cargo xtask`: the workspace tool of the vm_uffd_ops series.
 //! See the README for what each command does.
 
+mod buildbot;
 mod check;
 mod demo;
 mod export;
@@ -27,12 +28,14 @@ const USAGE: &str = "usage: cargo xtask <command> [options]
 commands:
   setup [--check]          install (or only check) the pinned toolchain, QEMU, bindgen, b4
   tree [--linux PATH]      v6.18.15 as a git tree in build/linux, patches/ applied on a branch
-  build [--base]           kernel + modules + headers + static test programs
-  vm [--base] [--timeout S] -- CMD...
+  build [--base|--debug]   kernel + modules + headers + static test programs
+                           (--debug: the tip with config/debug.config: KASAN, lockdep, ...)
+  vm [--base|--debug] [--timeout S] -- CMD...
                            boot the built kernel in QEMU and run CMD as root in it
   run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
-  test [--vm-only]         everything: unit tests, build, selftests in the VM, series checks
-                           (--vm-only: build and VM tests only, for a quick edit-test loop)
+  test [--vm-only|--debug] everything: unit tests, build, selftests in the VM on the tip and
+                           on the debug profile, series checks (--vm-only: the tip's VM tests
+                           only, for a quick edit-test loop; --debug: the debug profile's only)
   export                   regenerate patches/ and the tree-layout copies from build/linux
   send --dry-run           the series as mails with b4 (To/Cc from get_maintainer.pl) in
                            build/mail, checked to apply back to the same tree; never sends
@@ -107,7 +110,7 @@ fn dispatch(a: &Args) -> Result<()> {
         "build" => kbuild::build(&ws, which, a.linux.as_deref()),
         "vm" => vm::vm(&ws, which, &a.rest, a.timeout),
         "run" => demo::run(&ws, a.linux.as_deref()),
-        "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only),
+        "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only, a.debug),
         "export" => export::export(&ws),
         "send" => mail::send(&ws, a.dry_run),
         "check" => check::check_command(&ws),

@@ -34,6 +34,8 @@ pub enum Format {
     /// whatever the program checks without printing a line (the KVM
     /// selftests' TEST_ASSERT()s abort with a non-zero status).
     ColonOk,
+    /// The contents of /sys/kernel/debug/kmemleak after a scan.
+    Kmemleak,
 }
 
 /// Parses "<case>: ok" lines; every run also yields an exit-status case.
@@ -198,7 +200,49 @@ pub fn parse(format: Format, name: &str, out: &str, rc: Option<i32>) -> Vec<Case
         Format::Ktap => parse_ktap(name, out, rc),
         Format::ExitStatus => parse_exit(name, rc),
         Format::ColonOk => parse_colon_ok(name, out, rc),
+        Format::Kmemleak => parse_kmemleak(name, out, rc),
     }
+}
+
+/// Backtrace frames that make a kmemleak report the series' business: the
+/// code it adds or changes, and the memory types it touches.
+const SERIES_FRAMES: &[&str] = &[
+    "uffd", "userfault", "mfill", "rust_uffd", "test_uffd", "kvm_gmem", "guest_memfd", "shmem", "hugetlb",
+    "filemap_add", "filemap_remove", "folio",
+];
+
+/// One kmemleak report: its header line and the functions in its backtrace.
+pub fn kmemleak_reports(out: &str) -> Vec<(String, Vec<String>)> {
+    let mut reports: Vec<(String, Vec<String>)> = Vec::new();
+    for line in out.lines() {
+        if line.starts_with("unreferenced object") {
+            reports.push((line.trim().to_string(), Vec::new()));
+        } else if let (Some(r), Some(p)) = (reports.last_mut(), line.find("] ")) {
+            if line.trim_start().starts_with("[<") {
+                r.1.push(line[p + 2..].trim().to_string());
+            }
+        }
+    }
+    reports
+}
+
+/// Fails on any kmemleak report with a frame of the series in its backtrace;
+/// other reports (early-boot allocations kmemleak cannot follow) are listed.
+pub fn parse_kmemleak(name: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
+    if rc != Some(0) {
+        return vec![Case::new(name, Outcome::Fail, format!("reading the kmemleak report failed ({rc:?})"))];
+    }
+    let reports = kmemleak_reports(out);
+    let ours: Vec<&(String, Vec<String>)> = reports
+        .iter()
+        .filter(|(_, frames)| frames.iter().any(|f| SERIES_FRAMES.iter().any(|s| f.contains(s))))
+        .collect();
+    if ours.is_empty() {
+        let detail = format!("{} report(s), none from the series' code paths", reports.len());
+        return vec![Case::new(name, Outcome::Pass, detail)];
+    }
+    let detail: Vec<String> = ours.iter().map(|(h, f)| format!("{h} via {}", f.join(" < "))).collect();
+    vec![Case::new(name, Outcome::Fail, detail.join(" | "))]
 }
 
 /// The closing line every runner of this project prints.
@@ -215,6 +259,23 @@ pub fn summary_line(cases: &[Case]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kmemleak_reports_are_attributed_by_backtrace() {
+        let out = "unreferenced object 0xffff888004a0c000 (size 64):\n  comm \"swapper/0\", pid 1, jiffies 4294667296\n  \
+                   backtrace (crc 0):\n    [<ffffffff812a3b4c>] kmalloc_trace+0x2c/0x60\n    [<ffffffff81a0c0de>] acpi_os_map+0x1e/0x40\n\
+                   unreferenced object 0xffff888004a0d000 (size 128):\n  backtrace (crc 1):\n    \
+                   [<ffffffff812a3b4c>] __kmalloc+0x2c/0x60\n    [<ffffffff81300000>] mfill_atomic+0x100/0x900\n";
+        let r = kmemleak_reports(out);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[1].1[1], "mfill_atomic+0x100/0x900");
+        let c = parse_kmemleak("kmemleak", out, Some(0));
+        assert_eq!(c[0].outcome, Outcome::Fail);
+        assert!(c[0].detail.contains("mfill_atomic"));
+        let first_only = out.split("unreferenced object 0xffff888004a0d000").next().unwrap();
+        assert_eq!(parse_kmemleak("kmemleak", first_only, Some(0))[0].outcome, Outcome::Pass);
+        assert_eq!(parse_kmemleak("kmemleak", "", Some(1))[0].outcome, Outcome::Fail);
+    }
 
     const UNIT: &str = "Testing register-ioctls on anon... done\n\
 Testing zeropage on anon... done\n\

@@ -37,7 +37,9 @@ const fn module(name: &'static str, ko: &'static str, args: &'static [&'static s
 
 impl VmTest {
     pub fn available(&self, ws: &Workspace, which: Kernel) -> bool {
-        if self.needs.ends_with(".ko") {
+        if self.needs.is_empty() {
+            true
+        } else if self.needs.ends_with(".ko") {
             ws.out_dir(which).join(self.needs).is_file()
         } else {
             crate::selftests::bin_dir(ws, which).join(self.needs).is_file()
@@ -59,12 +61,21 @@ pub const VM_TESTS: &[VmTest] = &[
     t("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk),
 ];
 
+/// kmemleak reports only objects unreferenced for two scans 5 s apart.
+const KMEMLEAK_SCAN: &str = "echo scan > /sys/kernel/debug/kmemleak && sleep 6 && \
+                             echo scan > /sys/kernel/debug/kmemleak && cat /sys/kernel/debug/kmemleak";
+
+/// Only on the debug profile (config/debug.config), after the suite.
+pub const DEBUG_TESTS: &[VmTest] = &[
+    VmTest { name: "kmemleak", program: "sh", args: &["-c", KMEMLEAK_SCAN], format: Format::Kmemleak, needs: "" },
+];
+
 /// The guest script: each test between markers (also logged to the kernel
 /// log, so a splat can be attributed to the test running at the time).
 pub fn script(tests: &[&VmTest]) -> String {
     let mut s = String::from("run() { n=\"$1\"; shift; echo \"XTASK-BEGIN $n\"; echo \"XTASK-BEGIN $n\" >/dev/kmsg; \"$@\"; rc=$?; echo \"XTASK-END $n rc=$rc\"; echo \"XTASK-END $n\" >/dev/kmsg; }\n");
     for t in tests {
-        let prog = if t.program.contains('/') || t.program == "insmod" {
+        let prog = if t.program.contains('/') || t.program == "insmod" || t.program == "sh" {
             t.program.to_string()
         } else {
             format!("/bin/{}", t.program)
@@ -121,19 +132,32 @@ fn test_at_line(console: &str, line_no: usize) -> String {
     current
 }
 
-/// Runs the VM part of the test suite on `which` and returns its cases.
-pub fn run_vm_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
-    let tests: Vec<&VmTest> = VM_TESTS.iter().filter(|t| t.available(ws, which)).collect();
+/// The tests `which` runs: the suite, and on the debug profile the abuse
+/// tests and kmemleak's verdict after them.
+pub fn plan(which: Kernel) -> Vec<&'static VmTest> {
+    let mut v: Vec<&VmTest> = VM_TESTS.iter().collect();
+    if which == Kernel::Debug {
+        v.extend(DEBUG_TESTS.iter());
+    }
+    v
+}
+
+/// Runs the VM part of the test suite on `which` and returns its cases
+/// (named with `prefix`, so two kernels' results stay apart).
+pub fn run_vm_tests(ws: &Workspace, which: Kernel, prefix: &str) -> Result<Vec<Case>> {
+    let all = plan(which);
+    let tests: Vec<&VmTest> = all.iter().copied().filter(|t| t.available(ws, which)).collect();
     let mut cases = Vec::new();
-    for t in VM_TESTS.iter().filter(|t| !t.available(ws, which)) {
+    for t in all.iter().filter(|t| !t.available(ws, which)) {
         info(format!("not run: {} (the {} has no {})", t.name, which.label(), t.needs));
     }
-    let run = vm::run_script(ws, which, &script(&tests), Duration::from_secs(1800), "test")?;
+    let tag = if which == Kernel::Debug { "test-debug" } else { "test" };
+    let run = vm::run_script(ws, which, &script(&tests), Duration::from_secs(2400), tag)?;
     let secs = sections(&run.output);
     for t in &tests {
         match secs.iter().find(|(n, _, _)| n == t.name) {
             Some((_, out, rc)) => {
-                let c = results::parse(t.format, t.name, out, *rc);
+                let c = results::parse(t.format, &format!("{prefix}{}", t.name), out, *rc);
                 let (p, f, s) = count(&c);
                 info(format!("{}: {p} passed, {f} failed, {s} skipped", t.name));
                 for bad in c.iter().filter(|c| c.outcome == Outcome::Fail) {
@@ -141,22 +165,27 @@ pub fn run_vm_tests(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
                 }
                 cases.extend(c);
             }
-            None => cases.push(Case::new(t.name, Outcome::Fail, "did not run (guest died or timed out before it)")),
+            None => cases.push(Case::new(
+                format!("{prefix}{}", t.name),
+                Outcome::Fail,
+                "did not run (guest died or timed out before it)",
+            )),
         }
     }
     let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
-    for c in kunit_cases(&console) {
+    for mut c in kunit_cases(&console) {
+        c.name = format!("{prefix}{}", c.name);
         info(format!("{}: {}", c.name, if c.outcome == Outcome::Pass { "ok" } else { "FAILED" }));
         cases.push(c);
     }
     let splat_case = if run.timed_out {
-        Case::new("guest finished in time", Outcome::Fail, format!("killed; see {}", run.console_log.display()))
+        Case::new(format!("{prefix}guest finished in time"), Outcome::Fail, format!("killed; see {}", run.console_log.display()))
     } else if run.splats.is_empty() {
-        Case::new("kernel log has no splat", Outcome::Pass, "")
+        Case::new(format!("{prefix}kernel log has no splat"), Outcome::Pass, "")
     } else {
         let s = &run.splats[0];
         Case::new(
-            "kernel log has no splat",
+            format!("{prefix}kernel log has no splat"),
             Outcome::Fail,
             format!("{} splat(s); first during `{}`: {}", run.splats.len(), test_at_line(&console, s.line_no), s.line),
         )
@@ -250,14 +279,24 @@ fn unit_tests(ws: &Workspace) -> Result<Vec<Case>> {
 }
 
 /// `cargo xtask test`.
-pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool) -> Result<()> {
+///
+/// `vm_only`: the tip's VM tests only; `debug_only`: the debug profile's only.
+pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: bool) -> Result<()> {
     let start = Instant::now();
     let mut cases = unit_tests(ws)?;
-    kbuild::build(ws, Kernel::Tip, linux)?;
-    cases.extend(run_vm_tests(ws, Kernel::Tip)?);
-    cases.extend(harness_tests(ws, Kernel::Tip)?);
-    if vm_only {
-        info("--vm-only: series checks not run");
+    if !debug_only {
+        kbuild::build(ws, Kernel::Tip, linux)?;
+        cases.extend(run_vm_tests(ws, Kernel::Tip, "")?);
+        cases.extend(harness_tests(ws, Kernel::Tip)?);
+    }
+    if !vm_only {
+        let step = Step::start("the suite on the debug profile (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN)");
+        kbuild::build(ws, Kernel::Debug, linux)?;
+        cases.extend(run_vm_tests(ws, Kernel::Debug, "debug: ")?);
+        step.done();
+    }
+    if vm_only || debug_only {
+        info("series checks not run (--vm-only / --debug)");
     } else {
         cases.extend(check::check(ws)?);
     }

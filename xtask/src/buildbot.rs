@@ -1,0 +1,432 @@
+//! The checks the kernel's build bots run, at the series tip in the check
+//! worktree: W=1 and sparse on every touched C file, kernel-doc, the
+//! documentation build, the Rust checks (rustfmt, clippy, rustdoc, the
+//! modules' undefined symbols) and a config matrix.
+//!
+//! "No new warnings" is decided by location: a diagnostic counts against the
+//! series when it points into a file the series adds or at a line it adds or
+//! changes (from `git diff -U0`), the way the build bots attribute reports.
+
+use crate::kbuild::{self, JOBS};
+use crate::proc;
+use crate::results::{Case, Outcome};
+use crate::tree::git;
+use crate::ui::{info, Result, Step};
+use crate::workspace::{Kernel, Workspace, BASE_TAG};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+/// Tip builds in configurations the per-patch builds do not cover; each is a
+/// fragment under config/variants/, merged after the workspace config.
+pub const MATRIX: &[&str] = &["no-hugetlbfs", "no-rust", "no-modules", "no-pte-marker-uffd-wp"];
+
+/// The Rust sample: what the policy check reads.
+const RUST_SAMPLE: &str = "samples/rust/rust_uffd_mem.rs";
+
+/// Modules that implement a memory type outside mm/: neither may reach below
+/// the vm_uffd_ops API (page tables, the fault handler, the fill helpers).
+const MEMTYPE_MODULES: &[&str] = &["samples/rust/rust_uffd_mem.ko", "lib/test_uffd_memtype.ko"];
+const FORBIDDEN_SYMBOL_PARTS: &[&str] =
+    &["pte", "pmd", "pud", "p4d", "pgd", "page_table", "handle_userfault", "mfill_"];
+
+/// Lines the series adds or changes, per file (all lines of a new file).
+#[derive(Debug, Default)]
+pub struct Touched {
+    ranges: BTreeMap<String, Vec<(u32, u32)>>,
+}
+
+impl Touched {
+    /// Parses `git diff -U0` output.
+    pub fn from_diff(diff: &str) -> Self {
+        let mut t = Touched::default();
+        let mut file: Option<String> = None;
+        for line in diff.lines() {
+            if let Some(path) = line.strip_prefix("+++ ") {
+                file = path.strip_prefix("b/").map(str::to_string);
+                if let Some(f) = &file {
+                    t.ranges.entry(f.clone()).or_default();
+                }
+            } else if let (Some(hunk), Some(f)) = (line.strip_prefix("@@ "), &file) {
+                // "@@ -a[,b] +c[,d] @@"
+                let new = hunk.split_whitespace().find(|w| w.starts_with('+')).unwrap_or("+0");
+                let mut parts = new[1..].split(',');
+                let start: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+                let len: u32 = parts.next().and_then(|s| s.parse().ok()).unwrap_or(1);
+                if len > 0 {
+                    t.ranges.get_mut(f).unwrap().push((start, start + len));
+                }
+            }
+        }
+        t
+    }
+
+    pub fn files(&self) -> impl Iterator<Item = &String> {
+        self.ranges.keys()
+    }
+
+    pub fn covers(&self, file: &str, line: u32) -> bool {
+        self.ranges.get(file).is_some_and(|r| r.iter().any(|&(a, b)| line >= a && line < b))
+    }
+}
+
+/// A compiler, sparse, kernel-doc or Sphinx diagnostic.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: String,
+    pub line: u32,
+    pub text: String,
+}
+
+/// Reads "path:line[:col]: warning|error: ..." diagnostics (gcc, clang,
+/// sparse), "Warning: path:line ..." (kernel-doc) and "path:line: WARNING:"
+/// (Sphinx); paths are made relative to `src`.
+pub fn diagnostics(output: &str, src: &str) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    for raw in output.lines() {
+        let line = raw.trim();
+        let rest = line
+            .strip_prefix("Warning: ")
+            .or_else(|| line.strip_prefix("warning: "))
+            .unwrap_or(line);
+        let lower = line.to_ascii_lowercase();
+        if !(lower.contains("warning") || lower.contains("error")) {
+            continue;
+        }
+        let mut fields = rest.splitn(3, ':');
+        let (Some(path), Some(num)) = (fields.next(), fields.next()) else { continue };
+        let num = num.split_whitespace().next().unwrap_or("");
+        let Ok(line_no) = num.parse::<u32>() else { continue };
+        let file = relative(path, src);
+        found.push(Diagnostic { file, line: line_no, text: line.to_string() });
+    }
+    found
+}
+
+/// Rust diagnostics: "warning|error: msg" followed by "--> path:line:col".
+pub fn rust_diagnostics(output: &str, src: &str) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let mut pending: Option<String> = None;
+    for line in output.lines() {
+        if line.starts_with("warning") || line.starts_with("error") {
+            let summary = line.starts_with("warning: ") && line.contains(" generated ");
+            pending = (!summary).then(|| line.to_string());
+        } else if let (Some(msg), Some(loc)) = (&pending, line.trim_start().strip_prefix("--> ")) {
+            let mut f = loc.split(':');
+            if let (Some(path), Some(Ok(n))) = (f.next(), f.next().map(str::parse::<u32>)) {
+                found.push(Diagnostic { file: relative(path, src), line: n, text: format!("{msg} at {loc}") });
+            }
+            pending = None;
+        }
+    }
+    found
+}
+
+fn relative(path: &str, src: &str) -> String {
+    let p = path.trim();
+    let p = p.strip_prefix(src).unwrap_or(p).trim_start_matches('/');
+    // O= builds name sources as "../linux-check/mm/x.c" or "./mm/x.c".
+    let p = p.trim_start_matches("./");
+    match p.find("linux-check/") {
+        Some(i) => p[i + "linux-check/".len()..].to_string(),
+        None => p.to_string(),
+    }
+}
+
+/// The diagnostics that belong to the series.
+pub fn attributable<'a>(diags: &'a [Diagnostic], touched: &Touched) -> Vec<&'a Diagnostic> {
+    diags.iter().filter(|d| touched.covers(&d.file, d.line)).collect()
+}
+
+fn case_from(name: String, problems: &[&Diagnostic], secs: f64) -> Case {
+    if problems.is_empty() {
+        Case::new(name, Outcome::Pass, format!("{secs:.0}s"))
+    } else {
+        let list: Vec<&str> = problems.iter().map(|d| d.text.as_str()).collect();
+        Case::new(name, Outcome::Fail, list.join(" | "))
+    }
+}
+
+/// The make target that compiles a C file of the kernel (KVM's common code
+/// is built from the architecture's kvm directory).
+fn make_target(c_file: &str) -> String {
+    if c_file.starts_with("virt/kvm/") {
+        "arch/x86/kvm/".to_string()
+    } else {
+        c_file.trim_end_matches(".c").to_string() + ".o"
+    }
+}
+
+fn is_kernel_source(f: &str) -> bool {
+    !f.starts_with("tools/") && !f.starts_with("Documentation/") && !f.starts_with("scripts/")
+}
+
+fn c_warnings(ws: &Workspace, src: &str, touched: &Touched) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    let files: Vec<&String> = touched.files().filter(|f| f.ends_with(".c") && is_kernel_source(f)).collect();
+    for f in files {
+        let step = Step::start(format!("W=1 + sparse: {f}"));
+        let (ok, out) =
+            proc::probe(kbuild::make(ws, Kernel::Check("default")).args(["W=1", "C=2", &make_target(f)]))?;
+        let secs = step.done();
+        let name = format!("W=1 + sparse (C=2): no new warnings in {f}");
+        if !ok {
+            let tail: Vec<&str> = out.lines().rev().take(15).collect();
+            cases.push(Case::new(name, Outcome::Fail, tail.into_iter().rev().collect::<Vec<_>>().join(" | ")));
+            continue;
+        }
+        let diags = diagnostics(&out, src);
+        cases.push(case_from(name, &attributable(&diags, touched), secs));
+    }
+    Ok(cases)
+}
+
+fn kernel_doc(repo: &Path, src: &str, touched: &Touched) -> Result<Case> {
+    let files: Vec<&String> = touched
+        .files()
+        .filter(|f| (f.ends_with(".c") || f.ends_with(".h")) && is_kernel_source(f))
+        .collect();
+    let step = Step::start(format!("kernel-doc -Wall on {} touched source file(s)", files.len()));
+    let (_, out) = proc::probe(
+        Command::new(repo.join("scripts/kernel-doc"))
+            .current_dir(repo)
+            .args(["-none", "-Wall"])
+            .args(files.iter().map(|s| s.as_str())),
+    )?;
+    let secs = step.done();
+    let diags = diagnostics(&out, src);
+    Ok(case_from("kernel-doc -Wall: no warnings on lines the series adds".into(), &attributable(&diags, touched), secs))
+}
+
+fn docs(ws: &Workspace, repo: &Path, src: &str, touched: &Touched) -> Result<Case> {
+    let out_dir = ws.build_dir().join("out-docs");
+    let step = Step::start("Sphinx: make htmldocs SPHINXDIRS=\"mm admin-guide/mm\"");
+    let path = format!("{}:{}", ws.venv().join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let (ok, out) = proc::probe(
+        Command::new("make")
+            .current_dir(repo)
+            .arg(format!("O={}", out_dir.display()))
+            .arg("SPHINXDIRS=mm admin-guide/mm")
+            .arg("htmldocs")
+            .env("PATH", path),
+    )?;
+    let secs = step.done();
+    let name = "Sphinx htmldocs (mm, admin-guide/mm): no warnings from the series' documents".to_string();
+    if !ok {
+        return Ok(Case::new(name, Outcome::Fail, format!("make htmldocs failed: {}", proc_tail(&out))));
+    }
+    let page = out_dir.join("Documentation/output/mm/vm_uffd_ops.html");
+    let html = std::fs::read_to_string(&page).unwrap_or_default();
+    if !html.contains("get_folio_noalloc") {
+        return Ok(Case::new(name, Outcome::Fail, format!("{} lacks the struct's kernel-doc", page.display())));
+    }
+    // A document the series adds or changes must not warn anywhere; sources
+    // pulled in with kernel-doc directives are judged by touched line.
+    let diags = diagnostics(&out, src);
+    let problems: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| touched.covers(&d.file, d.line) || (d.file.ends_with(".rst") && touched.ranges.contains_key(&d.file)))
+        .collect();
+    Ok(case_from(name, &problems, secs))
+}
+
+fn proc_tail(out: &str) -> String {
+    let lines: Vec<&str> = out.lines().collect();
+    lines[lines.len().saturating_sub(10)..].join(" | ")
+}
+
+/// Rust: rustfmt, clippy and rustdoc clean for the series' Rust code.
+fn rust_checks(ws: &Workspace, src: &str, touched: &Touched) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    let step = Step::start("make rustfmtcheck");
+    let (ok, out) = proc::probe(kbuild::make(ws, Kernel::Check("default")).arg("rustfmtcheck"))?;
+    let secs = step.done();
+    let unformatted: Vec<&str> = out.lines().filter(|l| l.starts_with("Diff in ")).collect();
+    cases.push(if ok {
+        Case::new("make rustfmtcheck", Outcome::Pass, format!("{secs:.0}s"))
+    } else {
+        Case::new("make rustfmtcheck", Outcome::Fail, format!("{} | {}", unformatted.join(" | "), proc_tail(&out)))
+    });
+
+    // The kernel crate (where rust/kernel/mm/ lives) and the sample, with
+    // clippy as the compiler driver.
+    let step = Step::start("CLIPPY=1: rust/kernel.o and the Rust sample");
+    let (ok, out) = proc::probe(
+        kbuild::make(ws, Kernel::Check("default"))
+            .args([JOBS, "CLIPPY=1", "rust/kernel.o", "samples/rust/rust_uffd_mem.o"]),
+    )?;
+    let secs = step.done();
+    let diags = rust_diagnostics(&out, src);
+    let mine = attributable(&diags, touched);
+    cases.push(if ok {
+        case_from("CLIPPY=1 build: no lints in the series' Rust code".into(), &mine, secs)
+    } else {
+        Case::new("CLIPPY=1 build: no lints in the series' Rust code", Outcome::Fail, proc_tail(&out))
+    });
+
+    let step = Step::start("make rustdoc");
+    let (ok, out) = proc::probe(kbuild::make(ws, Kernel::Check("default")).arg("rustdoc"))?;
+    let secs = step.done();
+    let doc = ws.out_dir(Kernel::Check("default")).join("Documentation/output/rust/rustdoc/kernel/mm/userfaultfd/index.html");
+    let diags = rust_diagnostics(&out, src);
+    let mine = attributable(&diags, touched);
+    cases.push(if !ok {
+        Case::new("make rustdoc builds the new docs", Outcome::Fail, proc_tail(&out))
+    } else if !doc.is_file() {
+        Case::new("make rustdoc builds the new docs", Outcome::Fail, format!("{} missing", doc.display()))
+    } else {
+        case_from("make rustdoc builds the new docs".into(), &mine, secs)
+    });
+    Ok(cases)
+}
+
+/// The undefined symbols of the memory-type modules: printed, and none below the API.
+fn module_symbols(ws: &Workspace) -> Result<Vec<Case>> {
+    let mut cases = Vec::new();
+    for ko in MEMTYPE_MODULES {
+        let path = ws.out_dir(Kernel::Check("default")).join(ko);
+        let name = format!("{ko}: no page-table-level or fill-internal symbol among its undefined symbols");
+        if !path.is_file() {
+            cases.push(Case::new(name, Outcome::Fail, format!("{} was not built", path.display())));
+            continue;
+        }
+        let out = proc::output(Command::new("llvm-nm-16").arg("-u").arg(&path))?;
+        let symbols: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().last()).collect();
+        info(format!("{ko} uses {} kernel symbol(s): {}", symbols.len(), symbols.join(" ")));
+        let bad = forbidden_symbols(&symbols);
+        cases.push(if bad.is_empty() {
+            Case::new(name, Outcome::Pass, format!("{} symbols", symbols.len()))
+        } else {
+            Case::new(name, Outcome::Fail, bad.join(" "))
+        });
+    }
+    Ok(cases)
+}
+
+pub fn forbidden_symbols<'a>(symbols: &[&'a str]) -> Vec<&'a str> {
+    symbols
+        .iter()
+        .copied()
+        .filter(|s| FORBIDDEN_SYMBOL_PARTS.iter().any(|p| s.to_ascii_lowercase().contains(p)))
+        .collect()
+}
+
+/// Counts non-blank lines and `unsafe` tokens outside comments.
+pub fn rust_policy(text: &str) -> (usize, usize) {
+    let mut lines = 0;
+    let mut unsafe_tokens = 0;
+    for l in text.lines() {
+        let code = l.split("//").next().unwrap_or("");
+        if !l.trim().is_empty() {
+            lines += 1;
+        }
+        unsafe_tokens += code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| *w == "unsafe")
+            .count();
+    }
+    (lines, unsafe_tokens)
+}
+
+fn sample_policy(repo: &Path) -> Result<Case> {
+    let text = std::fs::read_to_string(repo.join(RUST_SAMPLE))?;
+    let (lines, unsafe_tokens) = rust_policy(&text);
+    let total = text.lines().count();
+    info(format!("{RUST_SAMPLE}: {total} lines ({lines} non-blank), {unsafe_tokens} `unsafe`"));
+    let name = format!("{RUST_SAMPLE} has no unsafe code");
+    Ok(if unsafe_tokens == 0 {
+        Case::new(name, Outcome::Pass, format!("{total} lines"))
+    } else {
+        Case::new(name, Outcome::Fail, format!("{unsafe_tokens} `unsafe` in {total} lines"))
+    })
+}
+
+fn matrix(ws: &Workspace) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for variant in MATRIX {
+        let step = Step::start(format!("tip build, config variant {variant}"));
+        let res = kbuild::build_kernel(ws, Kernel::Check(variant), &crate::check::variant_fragments(ws, variant));
+        let secs = step.done();
+        let name = format!("tip builds with config variant {variant}");
+        cases.push(match res {
+            Ok(()) => Case::new(name, Outcome::Pass, format!("{secs:.0}s")),
+            Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
+        });
+    }
+    cases
+}
+
+/// Runs the build-bot checks on the check worktree, which must be at the tip.
+pub fn buildbot(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
+    let src = repo.to_string_lossy().into_owned();
+    let diff = proc::output(git(repo).args(["diff", "-U0", "--no-color", &format!("{BASE_TAG}..HEAD")]))?;
+    let touched = Touched::from_diff(&diff);
+    // The tip in the default config, prepared for single-object builds.
+    kbuild::build_kernel(ws, Kernel::Check("default"), &crate::check::variant_fragments(ws, "default"))?;
+    let mut cases = module_symbols(ws)?;
+    cases.push(sample_policy(repo)?);
+    cases.extend(c_warnings(ws, &src, &touched)?);
+    cases.push(kernel_doc(repo, &src, &touched)?);
+    cases.push(docs(ws, repo, &src, &touched)?);
+    cases.extend(rust_checks(ws, &src, &touched)?);
+    cases.extend(matrix(ws));
+    Ok(cases)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DIFF: &str = "diff --git a/mm/a.c b/mm/a.c\n--- a/mm/a.c\n+++ b/mm/a.c\n@@ -10,0 +11,3 @@ f\n+x\n@@ -40 +43 @@ g\n-y\n+z\n@@ -50,2 +52,0 @@\n-q\n\
+diff --git a/lib/new.c b/lib/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/lib/new.c\n@@ -0,0 +1,20 @@\n+a\n";
+
+    #[test]
+    fn touched_lines_from_a_zero_context_diff() {
+        let t = Touched::from_diff(DIFF);
+        assert!(t.covers("mm/a.c", 11) && t.covers("mm/a.c", 13) && !t.covers("mm/a.c", 14));
+        assert!(t.covers("mm/a.c", 43) && !t.covers("mm/a.c", 52));
+        assert!(t.covers("lib/new.c", 1) && t.covers("lib/new.c", 20) && !t.covers("lib/new.c", 21));
+        assert!(!t.covers("mm/other.c", 11));
+    }
+
+    #[test]
+    fn compiler_sparse_and_kerneldoc_diagnostics_are_attributed_by_line() {
+        let out = "/w/linux-check/mm/a.c:12:5: warning: unused variable 'x' [-Wunused-variable]\n\
+                   ../linux-check/mm/a.c:30:1: warning: symbol 'f' was not declared. Should it be static?\n\
+                   Warning: lib/new.c:7 function parameter 'p' not described in 'g'\n\
+                   /w/linux-check/Documentation/mm/x.rst:3: WARNING: Title underline too short.\n\
+                     CC      mm/a.o\n";
+        let d = diagnostics(out, "/w/linux-check");
+        assert_eq!(d.len(), 4);
+        assert_eq!((d[0].file.as_str(), d[0].line), ("mm/a.c", 12));
+        assert_eq!((d[1].file.as_str(), d[1].line), ("mm/a.c", 30));
+        assert_eq!((d[2].file.as_str(), d[2].line), ("lib/new.c", 7));
+        assert_eq!(d[3].file, "Documentation/mm/x.rst");
+        let t = Touched::from_diff(DIFF);
+        let mine: Vec<u32> = attributable(&d, &t).iter().map(|d| d.line).collect();
+        assert_eq!(mine, vec![12, 7]);
+    }
+
+    #[test]
+    fn rust_diagnostics_take_their_location_from_the_arrow_line() {
+        let out = "warning: unsafe block missing a safety comment\n  --> rust/kernel/mm/folio.rs:42:9\n   |\n\
+                   warning: 1 warning generated\n\
+                   error[E0308]: mismatched types\n --> samples/rust/x.rs:3:1\n";
+        let d = rust_diagnostics(out, "/w/linux-check");
+        assert_eq!(d.len(), 2);
+        assert_eq!((d[0].file.as_str(), d[0].line), ("rust/kernel/mm/folio.rs", 42));
+        assert_eq!(d[1].file, "samples/rust/x.rs");
+    }
+
+    #[test]
+    fn page_table_symbols_are_forbidden_in_a_memory_type_module() {
+        let syms = ["filemap_add_folio", "__pte_offset_map", "handle_userfault", "folio_unlock", "pmd_clear_bad"];
+        assert_eq!(forbidden_symbols(&syms), vec!["__pte_offset_map", "handle_userfault", "pmd_clear_bad"]);
+    }
+
+    #[test]
+    fn unsafe_in_comments_does_not_count() {
+        let text = "// no unsafe here\nfn f() {}\n\nunsafe fn g() {}\n";
+        assert_eq!(rust_policy(text), (3, 1));
+    }
+}
