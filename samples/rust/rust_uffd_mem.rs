@@ -44,8 +44,9 @@ impl UffdOps for RustUffdMem {
         .with(UffdModes::MINOR)
         .with(UffdModes::WP);
 
+    // The pages cannot be migrated, so they do not come from movable memory.
     fn alloc_folio(_data: &(), _index: usize) -> Result<NewFolio> {
-        Ok(NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?)
+        Ok(NewFolio::alloc(GFP_HIGHUSER)?)
     }
 }
 
@@ -58,6 +59,7 @@ struct RustUffdMemDevice;
 #[vtable]
 impl MiscDevice for RustUffdMemDevice {
     type Ptr = ();
+    const OWNER: Option<&'static ThisModule> = Some(&THIS_MODULE);
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result {
         Ok(())

@@ -31,6 +31,7 @@ pub const PROGRAMS: &[Program] = &[
     Program { name: "uffd-stress", origin: Origin::KernelMm, sources: &["uffd-stress.c"] },
     Program { name: "uffd-wp-mremap", origin: Origin::KernelMm, sources: &["uffd-wp-mremap.c"] },
     Program { name: "uffd-ops-regs", origin: Origin::KernelMm, sources: &["uffd-ops-regs.c"] },
+    Program { name: "uffd-memtype-module", origin: Origin::KernelMm, sources: &["uffd-memtype-module.c"] },
     Program { name: "uffd-demo", origin: Origin::Workspace, sources: &["uffd-demo.c"] },
 ];
 

@@ -58,6 +58,9 @@ pub const VM_TESTS: &[VmTest] = &[
     t("uffd-stress hugetlb", "uffd-stress", &["hugetlb", "64", "8"], Format::ExitStatus),
     t("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap),
     t("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap),
+    // Unloads and reloads the module last (-m), after its own cases.
+    t("uffd-memtype-module testmem", "uffd-memtype-module", &["-t", "testmem", "-m", "/modules/test_uffd_memtype.ko"], Format::Ktap),
+    t("uffd-memtype-module rustmem", "uffd-memtype-module", &["-t", "rustmem", "-m", "/modules/rust_uffd_mem.ko"], Format::Ktap),
     t("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk),
 ];
 

@@ -119,7 +119,8 @@ pub trait UffdOps: Sized + 'static {
     ///
     /// Used for `UFFDIO_COPY` and `UFFDIO_ZEROPAGE` (where core mm overwrites the contents) and
     /// for plain page faults (followed by [`UffdOps::populate`]). Required for `MISSING`. If it
-    /// is not provided, plain page faults allocate with `GFP_HIGHUSER_MOVABLE`.
+    /// is not provided, plain page faults allocate with `GFP_HIGHUSER`: the mapping has no
+    /// migration callback, so its folios must not come from movable memory.
     fn alloc_folio(_data: &Self::Data, _index: usize) -> Result<NewFolio> {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -173,7 +174,7 @@ pub trait UffdOps: Sized + 'static {
 ///     const MODES: UffdModes = UffdModes::MISSING.with(UffdModes::MINOR);
 ///
 ///     fn alloc_folio(_pages: &AtomicUsize, _index: usize) -> Result<NewFolio> {
-///         Ok(NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?)
+///         Ok(NewFolio::alloc(GFP_HIGHUSER)?)
 ///     }
 ///
 ///     fn inserted(pages: &AtomicUsize, _index: usize) -> Result {
@@ -199,7 +200,7 @@ pub trait UffdOps: Sized + 'static {
 /// // Populate page 1 from the kernel, find it again.
 /// let cache = obj.page_cache();
 /// assert!(cache.lock_folio(1).is_none());
-/// let mut folio = NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?;
+/// let mut folio = NewFolio::alloc(GFP_HIGHUSER)?;
 /// folio.zero();
 /// folio.write(0, b"data")?;
 /// let inserted = cache.insert(1, folio, GFP_KERNEL)?;
@@ -211,15 +212,15 @@ pub trait UffdOps: Sized + 'static {
 /// drop(found);
 ///
 /// // One folio per index, none past the end.
-/// let folio = NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?;
+/// let folio = NewFolio::alloc(GFP_HIGHUSER)?;
 /// assert_eq!(cache.insert(1, folio, GFP_KERNEL).err(), Some(EEXIST));
-/// let folio = NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?;
+/// let folio = NewFolio::alloc(GFP_HIGHUSER)?;
 /// assert_eq!(cache.insert(3, folio, GFP_KERNEL).err(), Some(EINVAL));
 ///
 /// // Punch a hole over page 1, remove page 2 by hand.
 /// cache.punch_hole(PAGE_SIZE as u64, PAGE_SIZE as u64)?;
 /// assert!(cache.lock_folio(1).is_none());
-/// let folio = NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?;
+/// let folio = NewFolio::alloc(GFP_HIGHUSER)?;
 /// cache.insert(2, folio, GFP_KERNEL)?.remove();
 /// assert!(cache.lock_folio(2).is_none());
 /// # Ok::<(), Error>(())
@@ -402,7 +403,8 @@ impl<'a, T: UffdOps> Object<'a, T> {
         if T::HAS_ALLOC_FOLIO {
             T::alloc_folio(self.data, index)
         } else {
-            Ok(NewFolio::alloc(GFP_HIGHUSER_MOVABLE)?)
+            // Not movable: nothing can migrate a folio of this mapping (like ramfs).
+            Ok(NewFolio::alloc(GFP_HIGHUSER)?)
         }
     }
 
