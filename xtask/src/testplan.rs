@@ -56,6 +56,8 @@ pub const VM_TESTS: &[VmTest] = &[
     t("uffd-stress shmem", "uffd-stress", &["shmem", "64", "8"], Format::ExitStatus),
     t("uffd-stress shmem-private", "uffd-stress", &["shmem-private", "64", "8"], Format::ExitStatus),
     t("uffd-stress hugetlb", "uffd-stress", &["hugetlb", "64", "8"], Format::ExitStatus),
+    t("uffd-stress testmem", "uffd-stress", &["testmem", "64", "8"], Format::ExitStatus),
+    t("uffd-stress rustmem", "uffd-stress", &["rustmem", "64", "8"], Format::ExitStatus),
     t("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap),
     t("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap),
     // Unloads and reloads the module last (-m), after its own cases.
