@@ -121,9 +121,10 @@ fn layout_cases(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
 }
 
 /// The configurations every patch must build in: the workspace config, and
-/// the same with userfaultfd or shmem configured out (each one variant
-/// fragment under config/variants/, merged after the workspace config).
-pub const CONFIG_VARIANTS: &[&str] = &["default", "no-userfaultfd", "no-shmem"];
+/// the same with userfaultfd configured out (a variant fragment under
+/// config/variants/, merged after the workspace config).  The other variants
+/// are built at the tip only (buildbot.rs).
+pub const CONFIG_VARIANTS: &[&str] = &["default", "no-userfaultfd"];
 
 pub fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBuf> {
     let mut v = vec![ws.config_fragment()];
@@ -157,7 +158,9 @@ fn bisect_builds(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
 }
 
 /// Runs the series checks; returns one case per check.
-pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
+///
+/// `bisect`: build every patch (the slow part); without it only the tip is built.
+pub fn check(ws: &Workspace, bisect: bool) -> Result<Vec<Case>> {
     let step = Step::start("series checks");
     let patches = tree::patch_files(ws)?;
     let check_tree = ws.linux_check();
@@ -188,7 +191,11 @@ pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
         let mails = crate::mail::write_mails(ws)?;
         Ok(vec![crate::mail::mails_round_trip(ws, &mails)?])
     })?;
-    timed("per-patch builds", &mut cases, &mut || bisect_builds(ws, &check_tree))?;
+    if bisect {
+        timed("per-patch builds", &mut cases, &mut || bisect_builds(ws, &check_tree))?;
+    } else {
+        info("--no-bisect: the per-patch builds are not run");
+    }
     proc::run(git(&check_tree).args(["checkout", "-q", "--detach", &tip]))?;
     timed("build-bot checks at the tip", &mut cases, &mut || crate::buildbot::buildbot(ws, &check_tree))?;
     for c in cases.iter().filter(|c| c.outcome == Outcome::Fail) {
@@ -205,8 +212,8 @@ pub fn check(ws: &Workspace) -> Result<Vec<Case>> {
 }
 
 /// `cargo xtask check` as a command: non-zero exit if any check failed.
-pub fn check_command(ws: &Workspace) -> Result<()> {
-    let cases = check(ws)?;
+pub fn check_command(ws: &Workspace, bisect: bool) -> Result<()> {
+    let cases = check(ws, bisect)?;
     println!("{}", crate::results::summary_line(&cases));
     if cases.iter().any(|c| c.outcome == Outcome::Fail) {
         std::process::exit(1);

@@ -39,13 +39,17 @@ commands:
   export                   regenerate patches/ and the tree-layout copies from build/linux
   send --dry-run           the series as mails with b4 (To/Cc from get_maintainer.pl) in
                            build/mail, checked to apply back to the same tree; never sends
-  check                    series checks: git am, tree-layout copies, checkpatch, per-patch builds
+  check [--no-bisect]      series checks: git am, tree-layout copies, checkpatch, b4 round trip,
+                           per-patch builds (not with --no-bisect), and at the tip W=1, sparse,
+                           kernel-doc, htmldocs, rustfmt, clippy, rustdoc, module symbols and
+                           a config matrix; prints the time each took
 ";
 
 struct Args {
     command: String,
     base: bool,
     debug: bool,
+    no_bisect: bool,
     check_only: bool,
     vm_only: bool,
     dry_run: bool,
@@ -57,7 +61,7 @@ struct Args {
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, debug: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -65,6 +69,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
         match arg.as_str() {
             "--base" => a.base = true,
             "--debug" => a.debug = true,
+            "--no-bisect" => a.no_bisect = true,
             "--check" => a.check_only = true,
             "--vm-only" => a.vm_only = true,
             "--dry-run" => a.dry_run = true,
@@ -113,7 +118,7 @@ fn dispatch(a: &Args) -> Result<()> {
         "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only, a.debug),
         "export" => export::export(&ws),
         "send" => mail::send(&ws, a.dry_run),
-        "check" => check::check_command(&ws),
+        "check" => check::check_command(&ws, !a.no_bisect),
         other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),
     }
 }

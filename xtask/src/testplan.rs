@@ -303,7 +303,7 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
     if vm_only || debug_only {
         info("series checks not run (--vm-only / --debug)");
     } else {
-        cases.extend(check::check(ws)?);
+        cases.extend(check::check(ws, true)?);
     }
     let failed: Vec<&Case> = cases.iter().filter(|c| c.outcome == Outcome::Fail).collect();
     if !failed.is_empty() {
