@@ -19,7 +19,7 @@ use std::process::Command;
 
 /// Tip builds in configurations the per-patch builds do not cover; each is a
 /// fragment under config/variants/, merged after the workspace config.
-pub const MATRIX: &[&str] = &["no-shmem", "no-hugetlbfs", "no-rust", "no-modules", "no-pte-marker-uffd-wp"];
+pub const MATRIX: &[&str] = &["no-userfaultfd", "no-shmem", "no-hugetlbfs", "no-rust", "no-modules", "no-pte-marker-uffd-wp"];
 
 /// The Rust sample: what the policy check reads.
 const RUST_SAMPLE: &str = "samples/rust/rust_uffd_mem.rs";

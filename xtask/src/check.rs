@@ -3,7 +3,7 @@
 //! - `git am` of patches/ onto a clean v6.18.15 succeeds;
 //! - the project's tree-layout copies equal what the series creates;
 //! - `checkpatch.pl --strict` reports nothing on any patch;
-//! - every patch builds (bisectability) in three configs;
+//! - every patch builds (bisectability) with the workspace config;
 //! - the build bots' checks at the tip (see buildbot.rs).
 
 use crate::export::{added_files, maintainers_additions, project_layout_files, MAINTAINERS};
@@ -120,11 +120,9 @@ fn layout_cases(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
-/// The configurations every patch must build in: the workspace config, and
-/// the same with userfaultfd configured out (a variant fragment under
-/// config/variants/, merged after the workspace config).  The other variants
-/// are built at the tip only (buildbot.rs).
-pub const CONFIG_VARIANTS: &[&str] = &["default", "no-userfaultfd"];
+/// The configurations every patch must build in: the workspace config.  The
+/// variants with options configured out are built at the tip (buildbot.rs).
+pub const CONFIG_VARIANTS: &[&str] = &["default"];
 
 pub fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBuf> {
     let mut v = vec![ws.config_fragment()];

@@ -137,20 +137,54 @@ fn test_at_line(console: &str, line_no: usize) -> String {
     current
 }
 
+/// How much of the suite runs on the debug profile.  KASAN, lockdep and
+/// kmemleak under TCG make the stress cases slow (the full uffd-unit-tests
+/// alone takes about 20 minutes), so `test` runs every program but the slow
+/// uffd-unit-tests cases ("events", "wp-fork") and lighter uffd-stress, and
+/// `test --debug` runs everything at the tip's sizes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum DebugScope {
+    Quick,
+    Full,
+}
+
 /// The tests `which` runs: the suite, and on the debug profile the abuse
 /// tests and kmemleak's verdict after them.
-pub fn plan(which: Kernel) -> Vec<&'static VmTest> {
-    let mut v: Vec<&VmTest> = VM_TESTS.iter().collect();
-    if which == Kernel::Debug {
-        v.extend(DEBUG_TESTS.iter());
+pub fn plan(which: Kernel, scope: DebugScope) -> Vec<&'static VmTest> {
+    if which != Kernel::Debug {
+        return VM_TESTS.iter().collect();
     }
+    let mut v: Vec<&VmTest> = match scope {
+        DebugScope::Full => VM_TESTS.iter().collect(),
+        DebugScope::Quick => VM_TESTS
+            .iter()
+            .filter(|t| t.program != "uffd-unit-tests" && t.program != "uffd-stress")
+            .chain(DEBUG_QUICK.iter())
+            .collect(),
+    };
+    v.extend(DEBUG_TESTS.iter());
     v
 }
 
+/// The quick debug profile's share of uffd-unit-tests and uffd-stress.
+pub const DEBUG_QUICK: &[VmTest] = &[
+    t("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::UffdUnit),
+    t("uffd-unit-tests -f zeropage", "uffd-unit-tests", &["-f", "zeropage"], Format::UffdUnit),
+    t("uffd-unit-tests -f sigbus", "uffd-unit-tests", &["-f", "sigbus"], Format::UffdUnit),
+    t("uffd-unit-tests -f poison", "uffd-unit-tests", &["-f", "poison"], Format::UffdUnit),
+    t("uffd-unit-tests -f register", "uffd-unit-tests", &["-f", "register"], Format::UffdUnit),
+    t("uffd-unit-tests -f move", "uffd-unit-tests", &["-f", "move"], Format::UffdUnit),
+    t("uffd-stress anon", "uffd-stress", &["anon", "16", "4"], Format::ExitStatus),
+    t("uffd-stress shmem", "uffd-stress", &["shmem", "16", "4"], Format::ExitStatus),
+    t("uffd-stress hugetlb", "uffd-stress", &["hugetlb", "16", "4"], Format::ExitStatus),
+    t("uffd-stress testmem", "uffd-stress", &["testmem", "16", "4"], Format::ExitStatus),
+    t("uffd-stress rustmem", "uffd-stress", &["rustmem", "16", "4"], Format::ExitStatus),
+];
+
 /// Runs the VM part of the test suite on `which` and returns its cases
 /// (named with `prefix`, so two kernels' results stay apart).
-pub fn run_vm_tests(ws: &Workspace, which: Kernel, prefix: &str) -> Result<Vec<Case>> {
-    let all = plan(which);
+pub fn run_vm_tests(ws: &Workspace, which: Kernel, scope: DebugScope, prefix: &str) -> Result<Vec<Case>> {
+    let all = plan(which, scope);
     let tests: Vec<&VmTest> = all.iter().copied().filter(|t| t.available(ws, which)).collect();
     let mut cases = Vec::new();
     for t in all.iter().filter(|t| !t.available(ws, which)) {
@@ -291,13 +325,14 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
     let mut cases = unit_tests(ws)?;
     if !debug_only {
         kbuild::build(ws, Kernel::Tip, linux)?;
-        cases.extend(run_vm_tests(ws, Kernel::Tip, "")?);
+        cases.extend(run_vm_tests(ws, Kernel::Tip, DebugScope::Full, "")?);
         cases.extend(harness_tests(ws, Kernel::Tip)?);
     }
     if !vm_only {
+        let scope = if debug_only { DebugScope::Full } else { DebugScope::Quick };
         let step = Step::start("the suite on the debug profile (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN)");
         kbuild::build(ws, Kernel::Debug, linux)?;
-        cases.extend(run_vm_tests(ws, Kernel::Debug, "debug: ")?);
+        cases.extend(run_vm_tests(ws, Kernel::Debug, scope, "debug: ")?);
         step.done();
     }
     if vm_only || debug_only {
