@@ -1,6 +1,8 @@
 //! `cargo xtask`: the workspace tool of the vm_uffd_ops series.
 //! See the README for what each command does.
 
+mod bench;
+mod benchreport;
 mod check;
 mod demo;
 mod export;
@@ -37,6 +39,9 @@ commands:
   send --dry-run           the series as mails with b4 (To/Cc from get_maintainer.pl) in
                            build/mail, checked to apply back to the same tree; never sends
   check                    series checks: git am, tree-layout copies, checkpatch, per-patch builds
+  bench [--no-build]       userfaultfd fill costs, base v6.18.15 vs tip (icount and wall clock),
+                           tables in build/bench/results.md and bench/RESULTS.md
+                           (--no-build: kernels as they are, only the benchmark program built)
 ";
 
 struct Args {
@@ -46,6 +51,7 @@ struct Args {
     check_only: bool,
     vm_only: bool,
     dry_run: bool,
+    no_build: bool,
     linux: Option<PathBuf>,
     timeout: Duration,
     rest: Vec<String>,
@@ -54,7 +60,7 @@ struct Args {
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, debug: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, debug: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -65,6 +71,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--check" => a.check_only = true,
             "--vm-only" => a.vm_only = true,
             "--dry-run" => a.dry_run = true,
+            "--no-build" => a.no_build = true,
             "--linux" => {
                 a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
             }
@@ -111,6 +118,7 @@ fn dispatch(a: &Args) -> Result<()> {
         "export" => export::export(&ws),
         "send" => mail::send(&ws, a.dry_run),
         "check" => check::check_command(&ws),
+        "bench" => bench::bench(&ws, a.linux.as_deref(), a.no_build),
         other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),
     }
 }
