@@ -17,7 +17,8 @@
  * CONTINUE works in MINOR mode: the pages are put in the page cache
  * through a second mapping first.  Every thread runs on CPU 0, so the
  * round trip is two context switches on one CPU rather than IPIs, and a
- * CPU-wide instruction counter on CPU 0 sees all of it.
+ * CPU-wide instruction counter on CPU 0 sees all of it; the two threads
+ * of the round trip run under SCHED_FIFO (see start_handler()).
  *
  * Output, one line per round (after an unreported warm-up round):
  *
@@ -364,6 +365,48 @@ static noinline int touch_pages(struct round *r)
 	return 0;
 }
 
+/*
+ * The round trip runs under SCHED_FIFO, where a woken thread does not
+ * preempt the running one, which goes on until it blocks: the hand-offs
+ * are the same in every round and on every kernel.  (Under CFS, wake-up
+ * preemption depends on exact run times, so a few instructions more
+ * anywhere change the schedule, and the cost of the round trip with it.)
+ * The handler thread inherits the policy.
+ */
+static int start_handler(struct round *r)
+{
+	struct sched_param fifo = { .sched_priority = 1 };
+
+	r->handler_err = 0;
+	if (sched_setscheduler(0, SCHED_FIFO, &fifo))
+		return fail(r, "sched_setscheduler(SCHED_FIFO)");
+	errno = pthread_create(&r->handler, NULL, handle_faults, r);
+	if (errno) {
+		fail(r, "pthread_create");
+		fifo.sched_priority = 0;
+		sched_setscheduler(0, SCHED_OTHER, &fifo);
+		return -1;
+	}
+	return 0;
+}
+
+static int stop_handler(struct round *r)
+{
+	struct sched_param other = { .sched_priority = 0 };
+	int ret = 0;
+
+	errno = pthread_join(r->handler, NULL);
+	if (errno)
+		ret = fail(r, "pthread_join");
+	if (r->handler_err) {
+		errno = r->handler_err;
+		ret = fail(r, "fault handler");
+	}
+	if (sched_setscheduler(0, SCHED_OTHER, &other))
+		ret = fail(r, "sched_setscheduler(SCHED_OTHER)");
+	return ret;
+}
+
 /* One round; prints its line unless it is the warm-up (@round < 0). */
 static int measure(struct round *r, int round)
 {
@@ -375,26 +418,17 @@ static int measure(struct round *r, int round)
 		teardown(r);	/* keeps errno when nothing was opened */
 		return -1;
 	}
-	r->handler_err = 0;
-	if (r->path == PATH_FAULT &&
-	    pthread_create(&r->handler, NULL, handle_faults, r)) {
+	if (r->path == PATH_FAULT && start_handler(r)) {
 		teardown(r);
-		return fail(r, "pthread_create");
+		return -1;
 	}
 	i0 = read_insns();
 	t0 = now_ns();
 	ret = r->path == PATH_IOCTL ? run_ioctls(r) : touch_pages(r);
 	t1 = now_ns();
 	i1 = read_insns();
-	if (r->path == PATH_FAULT) {
-		errno = pthread_join(r->handler, NULL);
-		if (errno)
-			ret = fail(r, "pthread_join");
-		if (r->handler_err) {
-			errno = r->handler_err;
-			ret = fail(r, "fault handler");
-		}
-	}
+	if (r->path == PATH_FAULT && stop_handler(r))
+		ret = -1;
 	if (teardown(r))
 		ret = -1;
 	if (ret || round < 0)

@@ -94,7 +94,7 @@ impl Report {
              or {HUGEPAGES} 2M hugetlb pages per round); spread = interquartile range / median of those rounds. \
              `ioctl only`: the fill ioctl on an unpopulated page of a registered range; `round trip`: a \
              thread touches the page, a handler thread reads the event and resolves it with the ioctl (both \
-             on CPU 0); `no uffd (ref.)`: the kernel's own fault on the same pages without userfaultfd (a \
+             on CPU 0, SCHED_FIFO, so that the hand-offs are the same on both kernels); `no uffd (ref.)`: the kernel's own fault on the same pages without userfaultfd (a \
              write for COPY, a read for ZEROPAGE and CONTINUE).\n\n"
         ));
         s.push_str("## Guest instructions per page (QEMU `-icount shift=0,sleep=off`: 1 ns = 1 instruction)\n\n");
