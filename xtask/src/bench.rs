@@ -101,8 +101,9 @@ impl Report {
         s.push_str(&comparison_table(m(Side::Base, Clock::Icount), m(Side::Tip, Clock::Icount), Metric::Ns, "insns"));
         s.push_str(&format!(
             "\n## Wall clock per page ({wall}, {WALL_PAIRS} runs per kernel, interleaved base, tip, base, tip)\n\n\
-             Host load and emulation make these noisy: a tip/base ratio means something only where its \
-             distance from 1 is well beyond both spreads.\n\n"
+             Host load and emulation make these noisy, in episodes longer than a round, which the spreads \
+             do not show: read a ratio here together with the icount table (a wall-clock difference without \
+             an instruction difference is the host's, not the kernel's).\n\n"
         ));
         s.push_str(&comparison_table(m(Side::Base, Clock::Wall), m(Side::Tip, Clock::Wall), Metric::Ns, "ns"));
         if !m(Side::Tip, Clock::Wall).insns.is_empty() {
@@ -210,6 +211,18 @@ fn load_average() -> String {
     }
 }
 
+/// The previous run's guest output, so that `dir` only shows this run's.
+fn remove_old_logs(dir: &Path) -> Result<()> {
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with("bench-") && name.ends_with(".log") {
+            std::fs::remove_file(e.path())
+                .map_err(|err| Error::new(format!("cannot remove {}: {err}", e.path().display())))?;
+        }
+    }
+    Ok(())
+}
+
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))
 }
@@ -223,6 +236,7 @@ pub fn bench(ws: &Workspace, linux: Option<&Path>, no_build: bool) -> Result<()>
     }
     let dir = ws.build_dir().join("bench");
     ensure_dir(&dir)?;
+    remove_old_logs(&dir)?;
     let header = format!(
         "{}\n{}\n- host: {} CPUs, load average at the start {}\n",
         describe_kernel(ws, Side::Base),
