@@ -1,6 +1,8 @@
 //! `cargo xtask`: the workspace tool of the vm_uffd_ops series.
 //! See the README for what each command does.
 
+mod bench;
+mod benchreport;
 mod buildbot;
 mod check;
 mod demo;
@@ -43,6 +45,9 @@ commands:
                            per-patch builds (not with --no-bisect), and at the tip W=1, sparse,
                            kernel-doc, htmldocs, rustfmt, clippy, rustdoc, module symbols and
                            a config matrix; prints the time each took
+  bench [--no-build]       userfaultfd fill costs, base v6.18.15 vs tip (icount and wall clock),
+                           tables in build/bench/results.md and bench/RESULTS.md
+                           (--no-build: kernels as they are, only the benchmark program built)
 ";
 
 struct Args {
@@ -53,6 +58,7 @@ struct Args {
     check_only: bool,
     vm_only: bool,
     dry_run: bool,
+    no_build: bool,
     linux: Option<PathBuf>,
     timeout: Duration,
     rest: Vec<String>,
@@ -61,7 +67,7 @@ struct Args {
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -73,6 +79,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--check" => a.check_only = true,
             "--vm-only" => a.vm_only = true,
             "--dry-run" => a.dry_run = true,
+            "--no-build" => a.no_build = true,
             "--linux" => {
                 a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
             }
@@ -119,6 +126,7 @@ fn dispatch(a: &Args) -> Result<()> {
         "export" => export::export(&ws),
         "send" => mail::send(&ws, a.dry_run),
         "check" => check::check_command(&ws, !a.no_bisect),
+        "bench" => bench::bench(&ws, a.linux.as_deref(), a.no_build),
         other => Err(Error::new(format!("unknown command `{other}`")).hint("see `cargo xtask help`")),
     }
 }

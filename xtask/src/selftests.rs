@@ -1,10 +1,10 @@
 //! Static builds of the userspace test programs that run inside the VM: the
 //! kernel's uffd selftests (and the series' own, when the tree has them) and
-//! the workspace's demo program.
+//! the workspace's demo and benchmark programs.
 
 use crate::kbuild::headers_dir;
 use crate::proc;
-use crate::ui::{info, Result, Step};
+use crate::ui::{info, Error, Result, Step};
 use crate::workspace::{ensure_dir, Kernel, Workspace};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,8 +14,8 @@ use std::process::Command;
 pub enum Origin {
     /// tools/testing/selftests/mm in the kernel tree being tested.
     KernelMm,
-    /// The workspace's own `demo/` directory.
-    Workspace,
+    /// A directory of the workspace (`demo/`, `bench/`).
+    Workspace(&'static str),
 }
 
 pub struct Program {
@@ -32,7 +32,10 @@ pub const PROGRAMS: &[Program] = &[
     Program { name: "uffd-wp-mremap", origin: Origin::KernelMm, sources: &["uffd-wp-mremap.c"] },
     Program { name: "uffd-ops-regs", origin: Origin::KernelMm, sources: &["uffd-ops-regs.c"] },
     Program { name: "uffd-memtype-module", origin: Origin::KernelMm, sources: &["uffd-memtype-module.c"] },
-    Program { name: "uffd-demo", origin: Origin::Workspace, sources: &["uffd-demo.c"] },
+    Program { name: "uffd-demo", origin: Origin::Workspace("demo"), sources: &["uffd-demo.c"] },
+    Program { name: "uffd-bench", origin: Origin::Workspace("bench"), sources: &["uffd-bench.c"] },
+    Program { name: "uffd-fuzz", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-fuzz.c"] },
+    Program { name: "uffd-failinject", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-failinject.c"] },
 ];
 
 pub fn bin_dir(ws: &Workspace, which: Kernel) -> PathBuf {
@@ -109,20 +112,34 @@ fn build_kvm_selftests(ws: &Workspace, which: Kernel) -> Result<Vec<&'static str
     Ok(built)
 }
 
+fn build_program(ws: &Workspace, which: Kernel, prog: &Program) -> Result<bool> {
+    match prog.origin {
+        Origin::KernelMm => {
+            let dir = ws.source_dir(which).join("tools/testing/selftests/mm");
+            compile(ws, which, prog, &dir, MM_COMMON)
+        }
+        Origin::Workspace(dir) => compile(ws, which, prog, &ws.root.join(dir), &[]),
+    }
+}
+
+/// Builds the program `name` of [`PROGRAMS`] alone for `which` (false if
+/// its sources are not there), without the kernel or the other programs.
+pub fn build_one(ws: &Workspace, which: Kernel, name: &str) -> Result<bool> {
+    let prog = PROGRAMS
+        .iter()
+        .find(|p| p.name == name)
+        .ok_or_else(|| Error::new(format!("no program {name} in PROGRAMS")))?;
+    ensure_dir(&bin_dir(ws, which))?;
+    build_program(ws, which, prog)
+}
+
 /// Builds every program whose sources exist for `which`.
 pub fn build(ws: &Workspace, which: Kernel) -> Result<()> {
     let step = Step::start(format!("building userspace test programs for the {}", which.label()));
     ensure_dir(&bin_dir(ws, which))?;
     let mut built = Vec::new();
     for prog in PROGRAMS {
-        let ok = match prog.origin {
-            Origin::KernelMm => {
-                let dir = ws.source_dir(which).join("tools/testing/selftests/mm");
-                compile(ws, which, prog, &dir, MM_COMMON)?
-            }
-            Origin::Workspace => compile(ws, which, prog, &ws.root.join("demo"), &[])?,
-        };
-        if ok {
+        if build_program(ws, which, prog)? {
             built.push(prog.name);
         }
     }

@@ -43,6 +43,8 @@ pub struct VmRun {
     pub output: String,
     pub splats: Vec<Splat>,
     pub seconds: f64,
+    /// The accelerator QEMU ran with ("kvm" or "tcg").
+    pub accel: &'static str,
 }
 
 impl VmRun {
@@ -149,7 +151,7 @@ fn accel(ws: &Workspace, which: Kernel) -> &'static str {
         return if s.trim() == "works" { "kvm" } else { "tcg" };
     }
     info("probing whether KVM can run a guest here (once per machine)");
-    let ok = boot(ws, which, "true\n", Duration::from_secs(30), "kvm", "kvm-probe")
+    let ok = boot(ws, which, "true\n", Duration::from_secs(30), "kvm", "kvm-probe", &[])
         .map(|r| r.exit == Some(0) && !r.timed_out)
         .unwrap_or(false);
     let _ = std::fs::write(&stamp, if ok { "works\n" } else { "broken\n" });
@@ -161,7 +163,15 @@ fn accel(ws: &Workspace, which: Kernel) -> &'static str {
     }
 }
 
-fn boot(ws: &Workspace, which: Kernel, script: &str, timeout: Duration, accel: &str, tag: &str) -> Result<VmRun> {
+fn boot(
+    ws: &Workspace,
+    which: Kernel,
+    script: &str,
+    timeout: Duration,
+    accel: &'static str,
+    tag: &str,
+    qemu_args: &[&str],
+) -> Result<VmRun> {
     let kernel = bzimage(ws, which);
     if !kernel.is_file() {
         return Err(Error::new(format!("no kernel at {}", kernel.display())).hint("run `cargo xtask build` first"));
@@ -186,6 +196,7 @@ fn boot(ws: &Workspace, which: Kernel, script: &str, timeout: Duration, accel: &
         .arg(&initrd)
         .arg("-append")
         .arg("console=ttyS0 panic=-1 rdinit=/init hugepages=160 loglevel=7 8250.nr_uarts=2")
+        .args(qemu_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -229,14 +240,28 @@ fn boot(ws: &Workspace, which: Kernel, script: &str, timeout: Duration, accel: &
         output_log,
         output,
         seconds: start.elapsed().as_secs_f64(),
+        accel,
     })
 }
 
 /// Boots `which`, runs `script` as root in the guest, and returns what happened.
 pub fn run_script(ws: &Workspace, which: Kernel, script: &str, timeout: Duration, tag: &str) -> Result<VmRun> {
-    let accel = accel(ws, which);
+    run_script_with(ws, which, script, timeout, tag, &[])
+}
+
+/// [`run_script`] with extra QEMU arguments (e.g. `-icount shift=0,sleep=off`
+/// for the benchmark; `-icount` needs TCG, so such a run never uses KVM).
+pub fn run_script_with(
+    ws: &Workspace,
+    which: Kernel,
+    script: &str,
+    timeout: Duration,
+    tag: &str,
+    qemu_args: &[&str],
+) -> Result<VmRun> {
+    let accel = if qemu_args.contains(&"-icount") { "tcg" } else { accel(ws, which) };
     let step = Step::start(format!("booting the {} in QEMU ({accel}) for {tag}", which.label()));
-    let run = boot(ws, which, script, timeout, accel, tag)?;
+    let run = boot(ws, which, script, timeout, accel, tag, qemu_args)?;
     info(format!("console log: {}", run.console_log.display()));
     step.done();
     Ok(run)
