@@ -157,6 +157,8 @@ def profile(kernel, name, bench_args):
                 insns[names[i]] += 1
                 calls[names[i]] += addrs[i] == pc
     os.remove(log)
+    shutil.rmtree(os.path.join(work, "root"))
+    os.remove(os.path.join(work, "initramfs.cpio"))
     ops = regions * pages[0]
     result = os.path.join(BUILD, "bench", f"profile-{name}.txt")
     with open(result, "w") as f:
