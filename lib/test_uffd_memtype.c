@@ -114,8 +114,13 @@ out:
 	return ret;
 }
 
+/*
+ * ->map_pages lets ->fault run under the per-VMA lock; core mm turns
+ * fault-around off for MINOR and WP registrations.
+ */
 static const struct vm_operations_struct tmem_vm_ops = {
 	.fault		= tmem_fault,
+	.map_pages	= filemap_map_pages,
 	.uffd_ops	= &tmem_uffd_ops,
 };
 

@@ -207,7 +207,7 @@ static void fi_setup(void)
 
 		if (!f) {
 			snprintf(F.nodebugfs, sizeof(F.nodebugfs),
-				 "no fault injection: %s: %s (needs CONFIG_FAIL_PAGE_ALLOC, CONFIG_FAILSLAB, CONFIG_FAULT_INJECTION_DEBUG_FS and debugfs)",
+				 "no fault injection (%s: %s; needs FAIL_PAGE_ALLOC, FAILSLAB, FAULT_INJECTION_DEBUG_FS)",
 				 fi_files[i], strerror(errno));
 			return;
 		}

@@ -64,6 +64,8 @@ pub const VM_TESTS: &[VmTest] = &[
     t("uffd-memtype-module testmem", "uffd-memtype-module", &["-t", "testmem", "-m", "/modules/test_uffd_memtype.ko"], Format::Ktap),
     t("uffd-memtype-module rustmem", "uffd-memtype-module", &["-t", "rustmem", "-m", "/modules/rust_uffd_mem.ko"], Format::Ktap),
     t("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk),
+    // Randomized ioctls against every memory type, fixed seed (printed).
+    t("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "10000", "-j", "4", "-t", "all"], Format::Ktap),
 ];
 
 /// kmemleak reports only objects unreferenced for two scans 5 s apart.
@@ -72,6 +74,9 @@ const KMEMLEAK_SCAN: &str = "echo scan > /sys/kernel/debug/kmemleak && sleep 6 &
 
 /// Only on the debug profile (config/debug.config), after the suite.
 pub const DEBUG_TESTS: &[VmTest] = &[
+    // Allocation failures injected inside COPY/ZEROPAGE/CONTINUE (needs
+    // the debug profile's fault injection; skips without it).
+    t("uffd-failinject", "uffd-failinject", &["-s", "4242"], Format::Ktap),
     VmTest { name: "kmemleak", program: "sh", args: &["-c", KMEMLEAK_SCAN], format: Format::Kmemleak, needs: "" },
 ];
 
@@ -158,7 +163,7 @@ pub fn plan(which: Kernel, scope: DebugScope) -> Vec<&'static VmTest> {
         DebugScope::Full => VM_TESTS.iter().collect(),
         DebugScope::Quick => VM_TESTS
             .iter()
-            .filter(|t| t.program != "uffd-unit-tests" && t.program != "uffd-stress")
+            .filter(|t| !["uffd-unit-tests", "uffd-stress", "uffd-fuzz"].contains(&t.program))
             .chain(DEBUG_QUICK.iter())
             .collect(),
     };
@@ -179,6 +184,7 @@ pub const DEBUG_QUICK: &[VmTest] = &[
     t("uffd-stress hugetlb", "uffd-stress", &["hugetlb", "16", "4"], Format::ExitStatus),
     t("uffd-stress testmem", "uffd-stress", &["testmem", "16", "4"], Format::ExitStatus),
     t("uffd-stress rustmem", "uffd-stress", &["rustmem", "16", "4"], Format::ExitStatus),
+    t("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "4000", "-j", "4", "-t", "all"], Format::Ktap),
 ];
 
 /// Runs the VM part of the test suite on `which` and returns its cases

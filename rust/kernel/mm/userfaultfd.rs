@@ -475,6 +475,10 @@ impl<T: UffdOps> VTable<T> {
 
     const VM_OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
         fault: Some(Self::fault),
+        // Maps what the page cache already holds around a fault, and lets `fault` run under
+        // the per-VMA lock instead of being retried under mmap_lock. Core mm turns it off for
+        // MINOR and WP registrations, where every fault must reach userfaultfd.
+        map_pages: Some(bindings::filemap_map_pages),
         uffd_ops: &Self::UFFD_OPS,
         // SAFETY: All zeroes is a valid value for `bindings::vm_operations_struct`.
         ..unsafe { MaybeUninit::zeroed().assume_init() }
