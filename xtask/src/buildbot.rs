@@ -362,6 +362,43 @@ fn matrix(ws: &Workspace) -> Vec<Case> {
     cases
 }
 
+/// MAINTAINERS: `get_maintainer.pl --self-test=patterns` reports nothing on
+/// the lines the series adds, and each patch's recipients are printed.
+fn maintainers(ws: &Workspace, repo: &Path, touched: &Touched) -> Result<Case> {
+    let step = Step::start("get_maintainer.pl: --self-test=patterns, recipients per patch");
+    let (_, out) = proc::probe(
+        Command::new("perl").arg(repo.join("scripts/get_maintainer.pl")).arg("--self-test=patterns").current_dir(repo),
+    )?;
+    // "./MAINTAINERS:123: warning: no file matches	F:	path"
+    let problems: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            let rest = l.trim_start_matches("./");
+            let mut f = rest.splitn(3, ':');
+            matches!((f.next(), f.next().and_then(|n| n.parse::<u32>().ok())),
+                (Some(file), Some(n)) if touched.covers(file, n))
+        })
+        .collect();
+    for p in crate::tree::patch_files(ws)? {
+        let (_, who) = proc::probe(
+            Command::new("perl")
+                .arg(repo.join("scripts/get_maintainer.pl"))
+                .args(["--nogit", "--nogit-fallback", "--norolestats", "--separator", ", "])
+                .arg(&p)
+                .current_dir(repo),
+        )?;
+        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        info(format!("{name}: {}", who.trim()));
+    }
+    let secs = step.done();
+    let name = "get_maintainer.pl --self-test=patterns: the series' MAINTAINERS lines match files";
+    Ok(if problems.is_empty() {
+        Case::new(name, Outcome::Pass, format!("{secs:.0}s"))
+    } else {
+        Case::new(name, Outcome::Fail, problems.join(" | "))
+    })
+}
+
 /// Runs the build-bot checks on the check worktree, which must be at the tip.
 pub fn buildbot(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     let src = repo.to_string_lossy().into_owned();
@@ -373,6 +410,7 @@ pub fn buildbot(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     cases.push(sample_policy(repo)?);
     cases.extend(c_warnings(ws, &src, &touched)?);
     cases.push(kernel_doc(repo, &src, &touched)?);
+    cases.push(maintainers(ws, repo, &touched)?);
     cases.push(docs(ws, repo, &src, &touched)?);
     cases.extend(rust_checks(ws, &src, &touched)?);
     cases.extend(matrix(ws));
