@@ -182,11 +182,12 @@ fn c_warnings(ws: &Workspace, src: &str, touched: &Touched) -> Result<Vec<Case>>
     Ok(cases)
 }
 
-/// Warnings W=1 gives for every file of a kind, by the kernel's design:
-/// rust/helpers/ functions are called from Rust through bindgen and have no
-/// C prototype anywhere (every upstream helper warns the same way).
+/// Warnings W=1 and sparse give for every file of a kind, by the kernel's
+/// design: rust/helpers/ functions are called from Rust through bindgen and
+/// have no C prototype anywhere (every upstream helper warns the same way).
 pub fn by_design(d: &Diagnostic) -> bool {
-    d.file.starts_with("rust/helpers/") && d.text.contains("-Wmissing-prototypes")
+    d.file.starts_with("rust/helpers/")
+        && (d.text.contains("-Wmissing-prototypes") || d.text.contains("was not declared. Should it be static?"))
 }
 
 fn kernel_doc(repo: &Path, src: &str, touched: &Touched) -> Result<Case> {
@@ -472,6 +473,7 @@ diff --git a/lib/new.c b/lib/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/l
     fn rust_helpers_need_no_prototype() {
         let d = diagnostics(
             "/w/linux-check/rust/helpers/folio.c:7:6: warning: no previous prototype for function 'rust_helper_folio_get' [-Wmissing-prototypes]\n\
+             /w/linux-check/rust/helpers/folio.c:8:6: warning: symbol 'rust_helper_folio_put' was not declared. Should it be static?\n\
              /w/linux-check/rust/helpers/folio.c:9:1: warning: unused variable 'x' [-Wunused-variable]\n",
             "/w/linux-check",
         );
