@@ -384,7 +384,7 @@ fn maintainers(ws: &Workspace, repo: &Path, touched: &Touched) -> Result<Case> {
         let (_, who) = proc::probe(
             Command::new("perl")
                 .arg(repo.join("scripts/get_maintainer.pl"))
-                .args(["--nogit", "--nogit-fallback", "--norolestats", "--separator", ", "])
+                .args(["--nogit", "--nogit-fallback", "--norolestats", "--nomultiline", "--separator", ", "])
                 .arg(&p)
                 .current_dir(repo),
         )?;
