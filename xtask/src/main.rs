@@ -32,8 +32,9 @@ commands:
   tree [--linux PATH]      v6.18.15 as a git tree in build/linux, patches/ applied on a branch
   build [--base|--debug]   kernel + modules + headers + static test programs
                            (--debug: the tip with config/debug.config: KASAN, lockdep, ...)
-  vm [--base|--debug] [--timeout S] -- CMD...
+  vm [--base|--debug] [--cpus N] [--timeout S] -- CMD...
                            boot the built kernel in QEMU and run CMD as root in it
+                           (--cpus: the guest's CPUs, default 2, at most 16)
   run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
   test [--vm-only|--debug] everything: unit tests, build, selftests in the VM on the tip and
                            on the debug profile, series checks (--vm-only: the tip's VM tests
@@ -61,13 +62,14 @@ struct Args {
     no_build: bool,
     linux: Option<PathBuf>,
     timeout: Duration,
+    cpus: u32,
     rest: Vec<String>,
 }
 
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), rest: vec![] };
+    let mut a = Args { command, base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -87,6 +89,13 @@ fn parse_args(argv: &[String]) -> Result<Args> {
                 let v = it.next().ok_or_else(|| Error::new("--timeout needs a number of seconds"))?;
                 let s: u64 = v.parse().map_err(|_| Error::new(format!("--timeout {v}: not a number of seconds")))?;
                 a.timeout = Duration::from_secs(s);
+            }
+            "--cpus" => {
+                let v = it.next().ok_or_else(|| Error::new("--cpus needs a number of CPUs"))?;
+                a.cpus = match v.parse() {
+                    Ok(n) if (1..=16).contains(&n) => n,
+                    _ => return Err(Error::new(format!("--cpus {v}: not a number of CPUs from 1 to 16"))),
+                };
             }
             "--" => {
                 a.rest = it.by_ref().cloned().collect();
@@ -120,7 +129,7 @@ fn dispatch(a: &Args) -> Result<()> {
             tree::tree(&ws, a.linux.as_deref())
         }
         "build" => kbuild::build(&ws, which, a.linux.as_deref()),
-        "vm" => vm::vm(&ws, which, &a.rest, a.timeout),
+        "vm" => vm::vm(&ws, which, &a.rest, a.timeout, a.cpus),
         "run" => demo::run(&ws, a.linux.as_deref()),
         "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only, a.debug),
         "export" => export::export(&ws),

@@ -35,6 +35,7 @@ pub const PROGRAMS: &[Program] = &[
     Program { name: "uffd-demo", origin: Origin::Workspace("demo"), sources: &["uffd-demo.c"] },
     Program { name: "uffd-bench", origin: Origin::Workspace("bench"), sources: &["uffd-bench.c"] },
     Program { name: "uffd-fuzz", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-fuzz.c"] },
+    Program { name: "uffd-monitors", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-monitors.c"] },
     Program { name: "uffd-failinject", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-failinject.c"] },
 ];
 

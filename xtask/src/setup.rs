@@ -11,6 +11,9 @@ use std::process::Command;
 const RUST_PIN: &str = "1.85.0+dfsg3-1~deb12u3";
 const BINDGEN_VERSION: &str = "0.73.2";
 const B4_VERSION: &str = "0.14.3";
+/// Sphinx for `make htmldocs` (the kernel needs >= 3.4.3; 8.1.3 measured).
+const SPHINX_VERSION: &str = "8.1.3";
+const PYYAML_VERSION: &str = "6.0.2";
 
 /// Debian 12 packages: (name, pinned version or None).
 const DEBIAN_PACKAGES: &[(&str, Option<&str>)] = &[
@@ -57,6 +60,16 @@ fn dpkg_version(pkg: &str) -> Option<String> {
     status.ends_with(" installed").then(|| version.to_string())
 }
 
+/// Whether the venv's python can import `module`.
+fn venv_has_module(ws: &Workspace, module: &str) -> bool {
+    Command::new(ws.venv().join("bin/python3"))
+        .args(["-c", &format!("import {module}")])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn tool_version(prog: &std::path::Path, arg: &str) -> Option<String> {
     let out = Command::new(prog).arg(arg).output().ok()?;
     if !out.status.success() {
@@ -92,6 +105,14 @@ pub fn status(ws: &Workspace) -> Vec<ToolStatus> {
         name: "pypi:b4".into(),
         present: tool_version(&ws.venv().join("bin/b4"), "--version").filter(|v| v.contains(B4_VERSION)),
         wanted: B4_VERSION.into(),
+    });
+    // `check` builds the series' documents (make htmldocs) with it.
+    all.push(ToolStatus {
+        name: "pypi:sphinx".into(),
+        present: tool_version(&ws.venv().join("bin/sphinx-build"), "--version")
+            .filter(|v| v.contains(SPHINX_VERSION))
+            .filter(|_| venv_has_module(ws, "yaml")),
+        wanted: format!("{SPHINX_VERSION} (+ pyyaml {PYYAML_VERSION})"),
     });
     all
 }
@@ -191,13 +212,23 @@ pub fn install(ws: &Workspace) -> Result<()> {
         )?;
         step.done();
     }
-    if status.iter().any(|t| t.name == "pypi:b4" && t.present.is_none()) {
-        let step = Step::start(format!("installing b4 {B4_VERSION} from PyPI into {}", ws.venv().display()));
-        proc::run(Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(ws.venv()))?;
-        proc::run(
-            Command::new(ws.venv().join("bin/pip"))
-                .args(["install", "-q", &format!("b4=={B4_VERSION}")]),
-        )?;
+    let pypi: Vec<String> = status
+        .iter()
+        .filter(|t| t.present.is_none())
+        .flat_map(|t| match t.name.as_str() {
+            "pypi:b4" => vec![format!("b4=={B4_VERSION}")],
+            // Documentation/sphinx/requirements.txt: Sphinx, alabaster, pyyaml.
+            "pypi:sphinx" => vec![format!("sphinx=={SPHINX_VERSION}"), format!("pyyaml=={PYYAML_VERSION}"), "alabaster".into()],
+            _ => vec![],
+        })
+        .collect();
+    if !pypi.is_empty() {
+        let step = Step::start(format!("installing {} from PyPI into {}", pypi.join(" "), ws.venv().display()));
+        if !ws.venv().join("bin/pip").is_file() {
+            proc::run(Command::new("/usr/bin/python3").args(["-m", "venv"]).arg(ws.venv()))?;
+        }
+        proc::run(Command::new(ws.venv().join("bin/pip")).args(["install", "-q"]).args(&pypi))
+            .map_err(|e| e.hint("pip could not install from PyPI; check the index is reachable"))?;
         step.done();
     }
     check(ws)

@@ -68,6 +68,26 @@ pub const VM_TESTS: &[VmTest] = &[
     t("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "10000", "-j", "4", "-t", "all"], Format::Ktap),
 ];
 
+/// The guest's CPUs for [`CONCURRENCY_TESTS`] (at most CONFIG_NR_CPUS of
+/// config/uffd-vm.config).
+pub const CONCURRENCY_CPUS: u32 = 8;
+
+/// Run on the tip in a guest of its own with [`CONCURRENCY_CPUS`] CPUs:
+/// uffd-stress starts a faulting, a monitor and a background thread per
+/// CPU, all on one userfaultfd; uffd-monitors has 8 processes, each with
+/// 8 faulting and 8 monitor threads, on one object.
+pub const CONCURRENCY_TESTS: &[VmTest] = &[
+    module("load test_uffd_memtype", "lib/test_uffd_memtype.ko", &["/modules/test_uffd_memtype.ko"]),
+    module("load rust_uffd_mem", "samples/rust/rust_uffd_mem.ko", &["/modules/rust_uffd_mem.ko"]),
+    t("uffd-stress anon", "uffd-stress", &["anon", "64", "16"], Format::ExitStatus),
+    t("uffd-stress shmem", "uffd-stress", &["shmem", "64", "16"], Format::ExitStatus),
+    t("uffd-stress shmem-private", "uffd-stress", &["shmem-private", "64", "16"], Format::ExitStatus),
+    t("uffd-stress hugetlb", "uffd-stress", &["hugetlb", "64", "16"], Format::ExitStatus),
+    t("uffd-stress testmem", "uffd-stress", &["testmem", "64", "16"], Format::ExitStatus),
+    t("uffd-stress rustmem", "uffd-stress", &["rustmem", "64", "16"], Format::ExitStatus),
+    t("uffd-monitors", "uffd-monitors", &["-s", "4242", "-P", "8", "-F", "8", "-M", "8", "-r", "16"], Format::Ktap),
+];
+
 /// kmemleak reports only objects unreferenced for two scans 5 s apart.
 const KMEMLEAK_SCAN: &str = "echo scan > /sys/kernel/debug/kmemleak && sleep 6 && \
                              echo scan > /sys/kernel/debug/kmemleak && cat /sys/kernel/debug/kmemleak";
@@ -185,19 +205,25 @@ pub const DEBUG_QUICK: &[VmTest] = &[
     t("uffd-stress testmem", "uffd-stress", &["testmem", "16", "4"], Format::ExitStatus),
     t("uffd-stress rustmem", "uffd-stress", &["rustmem", "16", "4"], Format::ExitStatus),
     t("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "4000", "-j", "4", "-t", "all"], Format::Ktap),
+    t("uffd-monitors", "uffd-monitors", &["-s", "4242", "-r", "4"], Format::Ktap),
 ];
 
 /// Runs the VM part of the test suite on `which` and returns its cases
 /// (named with `prefix`, so two kernels' results stay apart).
 pub fn run_vm_tests(ws: &Workspace, which: Kernel, scope: DebugScope, prefix: &str) -> Result<Vec<Case>> {
-    let all = plan(which, scope);
+    let tag = if which == Kernel::Debug { "test-debug" } else { "test" };
+    run_guest(ws, which, &plan(which, scope), prefix, tag, vm::DEFAULT_CPUS)
+}
+
+/// Boots `which` with `cpus` CPUs once and runs `all` (those it has) in it.
+fn run_guest(ws: &Workspace, which: Kernel, all: &[&VmTest], prefix: &str, tag: &str, cpus: u32) -> Result<Vec<Case>> {
     let tests: Vec<&VmTest> = all.iter().copied().filter(|t| t.available(ws, which)).collect();
     let mut cases = Vec::new();
     for t in all.iter().filter(|t| !t.available(ws, which)) {
         info(format!("not run: {} (the {} has no {})", t.name, which.label(), t.needs));
     }
-    let tag = if which == Kernel::Debug { "test-debug" } else { "test" };
-    let run = vm::run_script(ws, which, &script(&tests), Duration::from_secs(2400), tag)?;
+    let smp = cpus.to_string();
+    let run = vm::run_script_with(ws, which, &script(&tests), Duration::from_secs(2400), tag, &["-smp", &smp])?;
     let secs = sections(&run.output);
     for t in &tests {
         match secs.iter().find(|(n, _, _)| n == t.name) {
@@ -332,6 +358,10 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
     if !debug_only {
         kbuild::build(ws, Kernel::Tip, linux)?;
         cases.extend(run_vm_tests(ws, Kernel::Tip, DebugScope::Full, "")?);
+        let step = Step::start(format!("stress and parallel monitors on the tip with {CONCURRENCY_CPUS} CPUs"));
+        let conc: Vec<&VmTest> = CONCURRENCY_TESTS.iter().collect();
+        cases.extend(run_guest(ws, Kernel::Tip, &conc, "concurrency: ", "test-concurrency", CONCURRENCY_CPUS)?);
+        step.done();
         cases.extend(harness_tests(ws, Kernel::Tip)?);
     }
     if !vm_only {

@@ -184,8 +184,11 @@ fn boot(
     let _ = std::fs::remove_file(&console_log);
     let _ = std::fs::remove_file(&output_log);
     let mut cmd = Command::new("qemu-system-x86_64");
-    cmd.args(["-accel", accel, "-cpu", "max", "-smp", "2", "-m", "3G"])
-        .args(["-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults"])
+    cmd.args(["-accel", accel, "-cpu", "max", "-m", "3G"]);
+    if !qemu_args.contains(&"-smp") {
+        cmd.args(["-smp", &DEFAULT_CPUS.to_string()]);
+    }
+    cmd.args(["-display", "none", "-monitor", "none", "-no-reboot", "-nodefaults"])
         .arg("-serial")
         .arg(format!("file:{}", console_log.display()))
         .arg("-serial")
@@ -276,8 +279,11 @@ pub fn sh_quote(word: &str) -> String {
     }
 }
 
-/// `cargo xtask vm [--base] [--timeout S] -- CMD...`
-pub fn vm(ws: &Workspace, which: Kernel, cmd: &[String], timeout: Duration) -> Result<()> {
+/// The guest's CPUs unless a run asks for more: as many as the machine has.
+pub const DEFAULT_CPUS: u32 = 2;
+
+/// `cargo xtask vm [--base] [--cpus N] [--timeout S] -- CMD...`
+pub fn vm(ws: &Workspace, which: Kernel, cmd: &[String], timeout: Duration, cpus: u32) -> Result<()> {
     let line = if cmd.is_empty() {
         "uname -a".to_string()
     } else {
@@ -285,7 +291,8 @@ pub fn vm(ws: &Workspace, which: Kernel, cmd: &[String], timeout: Duration) -> R
     };
     // Parallel `vm` runs (e.g. two terminals) need their own image directories.
     let tag = std::env::var("XTASK_VM_TAG").unwrap_or_else(|_| "vm".to_string());
-    let run = run_script(ws, which, &format!("{line}\n"), timeout, &tag)?;
+    let smp = cpus.to_string();
+    let run = run_script_with(ws, which, &format!("{line}\n"), timeout, &tag, &["-smp", &smp])?;
     for l in run.output.lines() {
         if !l.starts_with("XTASK-") {
             println!("{l}");
