@@ -431,6 +431,19 @@ mod tests {
     }
 
     #[test]
+    fn concurrency_guest_fits_the_configured_cpus() {
+        let config = include_str!("../../config/uffd-vm.config");
+        let nr: u32 = config
+            .lines()
+            .find_map(|l| l.strip_prefix("CONFIG_NR_CPUS="))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("config/uffd-vm.config sets CONFIG_NR_CPUS");
+        // More vCPUs than NR_CPUS would boot with fewer CPUs online, silently.
+        assert!(CONCURRENCY_CPUS <= nr, "CONCURRENCY_CPUS {CONCURRENCY_CPUS} > CONFIG_NR_CPUS {nr}");
+        assert!(CONCURRENCY_CPUS > vm::DEFAULT_CPUS);
+    }
+
+    #[test]
     fn splat_is_attributed_to_running_test() {
         let console = "boot\n[ 1.0] XTASK-BEGIN uffd-stress shmem\n[ 2.0] WARNING: at mm/x.c\n";
         assert_eq!(test_at_line(console, 3), "uffd-stress shmem");
