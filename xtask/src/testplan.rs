@@ -369,6 +369,10 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
         let step = Step::start("the suite on the debug profile (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN)");
         kbuild::build(ws, Kernel::Debug, linux)?;
         cases.extend(run_vm_tests(ws, Kernel::Debug, scope, "debug: ")?);
+        if scope == DebugScope::Full {
+            let conc: Vec<&VmTest> = CONCURRENCY_TESTS.iter().collect();
+            cases.extend(run_guest(ws, Kernel::Debug, &conc, "debug: concurrency: ", "test-debug-concurrency", CONCURRENCY_CPUS)?);
+        }
         step.done();
     }
     if vm_only || debug_only {

@@ -106,16 +106,33 @@ static bool unloaded;
 static char why[WHY_LEN];
 static pthread_mutex_t why_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void set_why(const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&why_lock);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	pthread_mutex_unlock(&why_lock);
+}
+
+/* Record why the current case failed; returns false. */
 static __printf(1, 2) bool failf(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	pthread_mutex_lock(&why_lock);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	pthread_mutex_unlock(&why_lock);
+	set_why(fmt, ap);
 	va_end(ap);
 	return false;
+}
+
+/* Record why the current case cannot run; returns KSFT_SKIP. */
+static __printf(1, 2) int skipf(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	set_why(fmt, ap);
+	va_end(ap);
+	return KSFT_SKIP;
 }
 
 static const char *errname(int e)
@@ -502,6 +519,28 @@ static bool fx_has(struct fx *f, __u64 need)
 	return true;
 }
 
+/* Register all of A in @mode and require the ioctls in @need. */
+static bool fx_register(struct fx *f, __u64 mode, __u64 need)
+{
+	int err = u_reg(f->uffd, f->a, f->apg * ps, mode, &f->ioctls);
+
+	if (err)
+		return failf("UFFDIO_REGISTER mode %#llx: %s", mode, errname(err));
+	return fx_has(f, need);
+}
+
+/*
+ * Fill the object through B with pattern @seed, and the COPY source with
+ * the same (what A must read), then fx_register().
+ */
+static bool fx_fill_register(struct fx *f, unsigned int seed, __u64 mode,
+			     __u64 need)
+{
+	pattern(f->b, f->npg * ps, seed);
+	pattern(f->src, f->apg * ps, seed);
+	return fx_register(f, mode, need);
+}
+
 /* ------------------------------------------------------------------ */
 /* Jobs: a thread faults on pages, a handler thread resolves            */
 /* ------------------------------------------------------------------ */
@@ -553,6 +592,26 @@ static void job_init(struct job *j, struct fx *f, char *area, size_t npages)
 	j->reglen = f->apg * ps;
 }
 
+/*
+ * The userfaults a job must see: @n of them, each with every flag of
+ * @want and none of @deny, resolved by @res.
+ */
+static void job_expect(struct job *j, int n, enum res res, __u64 want,
+		       __u64 deny)
+{
+	j->nexpect = n;
+	j->res = res;
+	j->want = want;
+	j->deny = deny;
+}
+
+/* Write @wlen bytes of @wval to each page touched, instead of reading it. */
+static void job_write(struct job *j, size_t wlen, int wval)
+{
+	j->wlen = wlen;
+	j->wval = wval;
+}
+
 static __printf(2, 3) void job_fail(struct job *j, const char *fmt, ...)
 {
 	va_list ap;
@@ -561,9 +620,7 @@ static __printf(2, 3) void job_fail(struct job *j, const char *fmt, ...)
 		return;
 	j->failed = true;
 	va_start(ap, fmt);
-	pthread_mutex_lock(&why_lock);
-	vsnprintf(why, sizeof(why), fmt, ap);
-	pthread_mutex_unlock(&why_lock);
+	set_why(fmt, ap);
 	va_end(ap);
 }
 
@@ -1096,9 +1153,7 @@ static int case_missing_copy_read(void)
 	    !fx_has(&f, B_COPY))
 		goto out;
 	job_init(&j, &f, f.a, NPG);
-	j.res = RES_COPY;
-	j.nexpect = NPG;
-	j.deny = F_WRITE | F_WP | F_MINOR;
+	job_expect(&j, NPG, RES_COPY, 0, F_WRITE | F_WP | F_MINOR);
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, f.src, NPG * ps, "read by the faulting thread") ||
 	    !check_bytes(f.a, f.src, NPG * ps, "A") ||
@@ -1120,12 +1175,8 @@ static int case_missing_copy_write(void)
 	    !fx_has(&f, B_COPY))
 		goto out;
 	job_init(&j, &f, f.a, NPG);
-	j.wlen = ps / 2;
-	j.wval = 'w';
-	j.res = RES_COPY;
-	j.nexpect = NPG;
-	j.want = F_WRITE;
-	j.deny = F_WP | F_MINOR;
+	job_expect(&j, NPG, RES_COPY, F_WRITE, F_WP | F_MINOR);
+	job_write(&j, ps / 2, 'w');
 	/* the write lands on the copied page: half written, half copied */
 	if (!job_run(&j) ||
 	    !check_head(f.b, 'w', ps / 2, f.src, NPG, "B") ||
@@ -1148,9 +1199,7 @@ static int case_missing_zeropage(void)
 		goto out;
 	memset(f.out, 0xff, NPG * ps);
 	job_init(&j, &f, f.a, NPG);
-	j.res = RES_ZERO;
-	j.nexpect = NPG;
-	j.deny = F_WRITE | F_WP | F_MINOR;
+	job_expect(&j, NPG, RES_ZERO, 0, F_WRITE | F_WP | F_MINOR);
 	if (!job_run(&j) ||
 	    !check_fill(f.out, 0, NPG * ps, "read by the faulting thread") ||
 	    !check_fill(f.b, 0, NPG * ps, "B"))
@@ -1172,9 +1221,7 @@ static int case_missing_filled_through_b(void)
 
 	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, 0))
 		goto out;
-	pattern(f.b, NPG * ps, 2);
-	if (!expect("REGISTER MISSING",
-		    u_reg(f.uffd, f.a, NPG * ps, M_MISSING, NULL), 0, NULL, 0))
+	if (!fx_fill_register(&f, 2, M_MISSING, 0))
 		goto out;
 	/* the pages are in the object: no MISSING userfault */
 	if (!read_no_uffd(&f, f.a, NPG) ||
@@ -1215,15 +1262,10 @@ static int case_missing_minor_mixed(void)
 		pattern(f.b + i * ps, ps, 3);
 		pattern(want + i * ps, ps, 3);
 	}
-	if (!expect("REGISTER MISSING|MINOR",
-		    u_reg(f.uffd, f.a, NPG * ps, M_MISSING | M_MINOR, &f.ioctls),
-		    0, NULL, 0) ||
-	    !fx_has(&f, B_COPY | B_CONTINUE))
+	if (!fx_register(&f, M_MISSING | M_MINOR, B_COPY | B_CONTINUE))
 		goto out;
 	job_init(&j, &f, f.a, NPG);
-	j.res = RES_AUTO;
-	j.nexpect = NPG;
-	j.deny = F_WRITE | F_WP;
+	job_expect(&j, NPG, RES_AUTO, 0, F_WRITE | F_WP);
 	j.on_event = mixed_event;
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, want, NPG * ps, "read by the faulting thread") ||
@@ -1264,10 +1306,8 @@ static int case_missing_after_punch(void)
 		goto out;
 	}
 	job_init(&j, &f, f.a, 1);
-	j.res = RES_COPY;
+	job_expect(&j, 1, RES_COPY, 0, F_MINOR | F_WP);
 	j.src = src2;
-	j.nexpect = 1;
-	j.deny = F_MINOR | F_WP;
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, src2, ps, "A after the hole was refilled") ||
 	    !check_bytes(f.b, src2, ps, "B after the hole was refilled"))
@@ -1291,16 +1331,10 @@ static int case_minor_read(void)
 
 	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, 0))
 		goto out;
-	pattern(f.b, NPG * ps, 5);
-	if (!expect("REGISTER MINOR",
-		    u_reg(f.uffd, f.a, NPG * ps, M_MINOR, &f.ioctls), 0, NULL, 0) ||
-	    !fx_has(&f, B_CONTINUE))
+	if (!fx_fill_register(&f, 5, M_MINOR, B_CONTINUE))
 		goto out;
 	job_init(&j, &f, f.a, NPG);
-	j.res = RES_CONTINUE;
-	j.nexpect = NPG;
-	j.want = F_MINOR;
-	j.deny = F_WRITE | F_WP;
+	job_expect(&j, NPG, RES_CONTINUE, F_MINOR, F_WRITE | F_WP);
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, f.b, NPG * ps, "read by the faulting thread") ||
 	    !check_bytes(f.a, f.b, NPG * ps, "A"))
@@ -1319,19 +1353,11 @@ static int case_minor_write(void)
 
 	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, 0))
 		goto out;
-	pattern(f.b, NPG * ps, 5);
-	pattern(f.src, NPG * ps, 5);
-	if (!expect("REGISTER MINOR",
-		    u_reg(f.uffd, f.a, NPG * ps, M_MINOR, &f.ioctls), 0, NULL, 0) ||
-	    !fx_has(&f, B_CONTINUE))
+	if (!fx_fill_register(&f, 5, M_MINOR, B_CONTINUE))
 		goto out;
 	job_init(&j, &f, f.a, NPG);
-	j.wlen = ps / 2;
-	j.wval = 'm';
-	j.res = RES_CONTINUE;
-	j.nexpect = NPG;
-	j.want = F_MINOR | F_WRITE;
-	j.deny = F_WP;
+	job_expect(&j, NPG, RES_CONTINUE, F_MINOR | F_WRITE, F_WP);
+	job_write(&j, ps / 2, 'm');
 	if (!job_run(&j) || !check_head(f.b, 'm', ps / 2, f.src, NPG, "B"))
 		goto out;
 	ret = KSFT_PASS;
@@ -1380,17 +1406,11 @@ static int case_wp(void)
 	struct fx f;
 	struct job j;
 
-	if (!wp_ok) {
-		failf("WP is not offered for this type");
-		return KSFT_SKIP;
-	}
+	if (!wp_ok)
+		return skipf("WP is not offered for this type");
 	if (!fx_init(&f, 2, 2, MAP_SHARED, 0, 0))
 		goto out;
-	pattern(f.b, 2 * ps, 6);
-	pattern(f.src, 2 * ps, 6);
-	if (!expect("REGISTER WP",
-		    u_reg(f.uffd, f.a, 2 * ps, M_WP, &f.ioctls), 0, NULL, 0) ||
-	    !fx_has(&f, B_WP))
+	if (!fx_fill_register(&f, 6, M_WP, B_WP))
 		goto out;
 	/* page 0 mapped (a present PTE), page 1 not (a PTE marker) */
 	if (!check_bytes(f.a, f.src, ps, "A page 0"))
@@ -1398,12 +1418,8 @@ static int case_wp(void)
 	if (!expect("WRITEPROTECT", u_wp(f.uffd, f.a, 2 * ps, true), 0, NULL, 0))
 		goto out;
 	job_init(&j, &f, f.a, 2);
-	j.wlen = ps / 2;
-	j.wval = 'p';
-	j.res = RES_WP;
-	j.nexpect = 2;
-	j.want = F_WP | F_WRITE;
-	j.deny = F_MINOR;
+	job_expect(&j, 2, RES_WP, F_WP | F_WRITE, F_MINOR);
+	job_write(&j, ps / 2, 'p');
 	j.on_event = wp_event;
 	if (!job_run(&j) || !check_head(f.b, 'p', ps / 2, f.src, 2, "B"))
 		goto out;
@@ -1421,20 +1437,12 @@ static int run_fill_wp(bool minor)
 	struct job j;
 	__s64 out;
 
-	if (!wp_ok) {
-		failf("WP is not offered for this type");
-		return KSFT_SKIP;
-	}
+	if (!wp_ok)
+		return skipf("WP is not offered for this type");
 	if (!fx_init(&f, 1, 1, MAP_SHARED, 0, 0))
 		goto out;
-	if (minor) {
-		pattern(f.b, ps, 8);
-		pattern(f.src, ps, 8);
-	}
-	if (!expect("REGISTER", u_reg(f.uffd, f.a, ps,
-				      (minor ? M_MINOR : M_MISSING) | M_WP,
-				      &f.ioctls), 0, NULL, 0) ||
-	    !fx_has(&f, B_WP | (minor ? B_CONTINUE : B_COPY)))
+	if (!(minor ? fx_fill_register(&f, 8, M_MINOR | M_WP, B_WP | B_CONTINUE) :
+		      fx_register(&f, M_MISSING | M_WP, B_WP | B_COPY)))
 		goto out;
 	if (minor ? !expect("CONTINUE MODE_WP",
 			    u_cont(f.uffd, f.a, ps, UFFDIO_CONTINUE_MODE_WP,
@@ -1448,12 +1456,8 @@ static int run_fill_wp(bool minor)
 	    !check_bytes(f.out, f.src, ps, "A"))
 		goto out;
 	job_init(&j, &f, f.a, 1);
-	j.wlen = ps / 2;
-	j.wval = 'c';
-	j.res = RES_WP;
-	j.nexpect = 1;
-	j.want = F_WP | F_WRITE;
-	j.deny = F_MINOR;
+	job_expect(&j, 1, RES_WP, F_WP | F_WRITE, F_MINOR);
+	job_write(&j, ps / 2, 'c');
 	j.on_event = wp_event;
 	if (!job_run(&j) || !check_head(f.b, 'c', ps / 2, f.src, 1, "B"))
 		goto out;
@@ -1480,10 +1484,8 @@ static int case_poison(void)
 	struct job j;
 	__s64 out;
 
-	if (!poison_ok) {
-		failf("UFFDIO_REGISTER does not offer UFFDIO_POISON");
-		return KSFT_SKIP;
-	}
+	if (!poison_ok)
+		return skipf("UFFDIO_REGISTER does not offer UFFDIO_POISON");
 	/* 2 pages, A maps 3 */
 	if (!fx_init(&f, 2, 3, MAP_SHARED, 0, M_MISSING) ||
 	    !fx_has(&f, B_POISON | B_COPY))
@@ -1799,9 +1801,7 @@ static int case_private_missing(void)
 	    !fx_has(&f, B_COPY))
 		goto out;
 	job_init(&j, &f, f.a, 2);
-	j.res = RES_COPY;
-	j.nexpect = 2;
-	j.deny = F_WRITE | F_MINOR | F_WP;
+	job_expect(&j, 2, RES_COPY, 0, F_WRITE | F_MINOR | F_WP);
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, f.src, 2 * ps, "private mapping") ||
 	    !check_fill(f.b, 0, 2 * ps, "B"))
@@ -1824,17 +1824,10 @@ static int case_private_minor(void)
 
 	if (!fx_init(&f, 2, 2, MAP_PRIVATE, 0, 0))
 		goto out;
-	pattern(f.b, 2 * ps, 14);
-	pattern(f.src, 2 * ps, 14);
-	if (!expect("REGISTER MINOR", u_reg(f.uffd, f.a, 2 * ps, M_MINOR,
-					    &f.ioctls), 0, NULL, 0) ||
-	    !fx_has(&f, B_CONTINUE))
+	if (!fx_fill_register(&f, 14, M_MINOR, B_CONTINUE))
 		goto out;
 	job_init(&j, &f, f.a, 2);
-	j.res = RES_CONTINUE;
-	j.nexpect = 2;
-	j.want = F_MINOR;
-	j.deny = F_WRITE | F_WP;
+	job_expect(&j, 2, RES_CONTINUE, F_MINOR, F_WRITE | F_WP);
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, f.src, 2 * ps, "private mapping"))
 		goto out;
@@ -1863,8 +1856,7 @@ static int case_close_object_fd(void)
 	close(f.fd);
 	f.fd = -1;
 	job_init(&j, &f, f.a, NPG);
-	j.res = RES_COPY;
-	j.nexpect = NPG;
+	job_expect(&j, NPG, RES_COPY, 0, 0);
 	if (!job_run(&j) ||
 	    !check_bytes(f.out, f.src, NPG * ps, "A") ||
 	    !check_bytes(f.b, f.src, NPG * ps, "B"))
@@ -1995,16 +1987,13 @@ static int case_munmap_event(void)
 	struct job j;
 	__s64 out;
 
-	if (!(avail_features & UFFD_FEATURE_EVENT_UNMAP)) {
-		failf("no UFFD_FEATURE_EVENT_UNMAP");
-		return KSFT_SKIP;
-	}
+	if (!(avail_features & UFFD_FEATURE_EVENT_UNMAP))
+		return skipf("no UFFD_FEATURE_EVENT_UNMAP");
 	if (!fx_init(&f, 2, 2, MAP_SHARED, UFFD_FEATURE_EVENT_UNMAP,
 		     M_MISSING))
 		goto out;
 	job_init(&j, &f, f.a, 1);
-	j.res = RES_COPY;
-	j.nexpect = 1;
+	job_expect(&j, 1, RES_COPY, 0, 0);
 	if (!job_run(&j) || !check_bytes(f.b, f.src, ps, "B page 0"))
 		goto out;
 	w.uffd = f.uffd;
@@ -2179,9 +2168,8 @@ static int case_fork(void)
 		goto out;
 	/* the parent's registration is intact */
 	job_init(&j, &f, f.a + 2 * ps, 1);
-	j.res = RES_COPY;
+	job_expect(&j, 1, RES_COPY, 0, 0);
 	j.src = f.src + 2 * ps;
-	j.nexpect = 1;
 	if (!job_run(&j) ||
 	    !check_bytes(f.b + 2 * ps, f.src + 2 * ps, ps, "B page 2"))
 		goto out;
@@ -2239,10 +2227,8 @@ static int case_fork_event(void)
 	__s64 out;
 	pid_t pid;
 
-	if (!(avail_features & UFFD_FEATURE_EVENT_FORK) || geteuid()) {
-		failf("no UFFD_FEATURE_EVENT_FORK, or not root (CAP_SYS_PTRACE)");
-		return KSFT_SKIP;
-	}
+	if (!(avail_features & UFFD_FEATURE_EVENT_FORK) || geteuid())
+		return skipf("no UFFD_FEATURE_EVENT_FORK, or not root (CAP_SYS_PTRACE)");
 	if (!fx_init(&f, 2, 2, MAP_SHARED, UFFD_FEATURE_EVENT_FORK,
 		     M_MISSING))
 		goto out;
@@ -2416,8 +2402,7 @@ static int case_exit_pending(void)
 	if (!fx_init(&f, 2, 2, MAP_SHARED, 0, M_MISSING))
 		goto out;
 	job_init(&j, &f, f.a, 2);
-	j.res = RES_COPY;
-	j.nexpect = 2;
+	job_expect(&j, 2, RES_COPY, 0, 0);
 	if (!job_run(&j) || !check_bytes(f.b, f.src, 2 * ps, "B of a new object"))
 		goto out;
 	ret = KSFT_PASS;
@@ -2559,10 +2544,8 @@ static int case_module_unload(void)
 	long r;
 	int err;
 
-	if (!ko_path) {
-		failf("no -m PATH_TO_KO: the module would not come back");
-		return KSFT_SKIP;
-	}
+	if (!ko_path)
+		return skipf("no -m PATH_TO_KO: the module would not come back");
 	if (mod_skip())
 		return KSFT_SKIP;
 	r = mod_refcnt();
@@ -2613,8 +2596,7 @@ static int case_module_reload(void)
 	if (!fx_init(&f, 2, 2, MAP_SHARED, 0, M_MISSING))
 		goto out;
 	job_init(&j, &f, f.a, 2);
-	j.res = RES_COPY;
-	j.nexpect = 2;
+	job_expect(&j, 2, RES_COPY, 0, 0);
 	if (!job_run(&j) || !check_bytes(f.b, f.src, 2 * ps, "B"))
 		goto out;
 	ret = KSFT_PASS;
