@@ -212,11 +212,27 @@ pub const DEBUG_QUICK: &[VmTest] = &[
 /// (named with `prefix`, so two kernels' results stay apart).
 pub fn run_vm_tests(ws: &Workspace, which: Kernel, scope: DebugScope, prefix: &str) -> Result<Vec<Case>> {
     let tag = if which == Kernel::Debug { "test-debug" } else { "test" };
-    run_guest(ws, which, &plan(which, scope), prefix, tag, vm::DEFAULT_CPUS)
+    run_guest(ws, which, &plan(which, scope), prefix, tag, vm::DEFAULT_CPUS, true)
 }
 
-/// Boots `which` with `cpus` CPUs once and runs `all` (those it has) in it.
-fn run_guest(ws: &Workspace, which: Kernel, all: &[&VmTest], prefix: &str, tag: &str, cpus: u32) -> Result<Vec<Case>> {
+/// [`CONCURRENCY_TESTS`] on `which` in a guest with [`CONCURRENCY_CPUS`].
+fn run_concurrency_tests(ws: &Workspace, which: Kernel, prefix: &str, tag: &str) -> Result<Vec<Case>> {
+    let tests: Vec<&VmTest> = CONCURRENCY_TESTS.iter().collect();
+    // The boot's KUnit suites are counted once, in the main guest.
+    run_guest(ws, which, &tests, prefix, tag, CONCURRENCY_CPUS, false)
+}
+
+/// Boots `which` with `cpus` CPUs once and runs `all` (those it has) in it;
+/// `kunit`: count the KUnit suites that ran at boot, too.
+fn run_guest(
+    ws: &Workspace,
+    which: Kernel,
+    all: &[&VmTest],
+    prefix: &str,
+    tag: &str,
+    cpus: u32,
+    kunit: bool,
+) -> Result<Vec<Case>> {
     let tests: Vec<&VmTest> = all.iter().copied().filter(|t| t.available(ws, which)).collect();
     let mut cases = Vec::new();
     for t in all.iter().filter(|t| !t.available(ws, which)) {
@@ -244,7 +260,7 @@ fn run_guest(ws: &Workspace, which: Kernel, all: &[&VmTest], prefix: &str, tag: 
         }
     }
     let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
-    for mut c in kunit_cases(&console) {
+    for mut c in kunit_cases(&console).into_iter().filter(|_| kunit) {
         c.name = format!("{prefix}{}", c.name);
         info(format!("{}: {}", c.name, if c.outcome == Outcome::Pass { "ok" } else { "FAILED" }));
         cases.push(c);
@@ -359,8 +375,7 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
         kbuild::build(ws, Kernel::Tip, linux)?;
         cases.extend(run_vm_tests(ws, Kernel::Tip, DebugScope::Full, "")?);
         let step = Step::start(format!("stress and parallel monitors on the tip with {CONCURRENCY_CPUS} CPUs"));
-        let conc: Vec<&VmTest> = CONCURRENCY_TESTS.iter().collect();
-        cases.extend(run_guest(ws, Kernel::Tip, &conc, "concurrency: ", "test-concurrency", CONCURRENCY_CPUS)?);
+        cases.extend(run_concurrency_tests(ws, Kernel::Tip, "concurrency: ", "test-concurrency")?);
         step.done();
         cases.extend(harness_tests(ws, Kernel::Tip)?);
     }
@@ -370,8 +385,7 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
         kbuild::build(ws, Kernel::Debug, linux)?;
         cases.extend(run_vm_tests(ws, Kernel::Debug, scope, "debug: ")?);
         if scope == DebugScope::Full {
-            let conc: Vec<&VmTest> = CONCURRENCY_TESTS.iter().collect();
-            cases.extend(run_guest(ws, Kernel::Debug, &conc, "debug: concurrency: ", "test-debug-concurrency", CONCURRENCY_CPUS)?);
+            cases.extend(run_concurrency_tests(ws, Kernel::Debug, "debug: concurrency: ", "test-debug-concurrency")?);
         }
         step.done();
     }
