@@ -67,6 +67,8 @@
  */
 #include "uffd-rel.h"
 
+#include <limits.h>
+#include <malloc.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/wait.h>
@@ -406,6 +408,32 @@ static int counters_compare(struct tctx *t, const struct counters *a,
 	EXACT(hp_surp, "HugePages_Surp");
 #undef EXACT
 	return bad;
+}
+
+/*
+ * The program's own memory must not move the memcg figures: a page is
+ * charged to the cgroup the process is in when it is first touched, so
+ * stack and heap are touched here, before the process joins its cgroup,
+ * and the heap is never given back (a later regrowth would be charged).
+ * Without this, a stack page first reached during a trial showed as one
+ * more anon page "after" than "before".
+ */
+static void prefault_own_memory(void)
+{
+	volatile char stack[512 << 10];
+	size_t heap = 4 << 20, i;
+	char *p;
+
+	for (i = 0; i < sizeof(stack); i += 4096)
+		stack[i] = 0;
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
+	mallopt(M_MMAP_THRESHOLD, heap);
+	mallopt(M_TOP_PAD, 0);
+	p = malloc(heap - 4096);
+	if (p) {
+		memset(p, 0, heap - 4096);
+		free(p);
+	}
 }
 
 /* Run in a memory cgroup of our own, if the kernel has memcg. */
@@ -1283,8 +1311,10 @@ int main(int argc, char **argv)
 	fi_setup();
 	if (!F.debugfs)
 		printf("# %s\n", F.nodebugfs);
-	else
+	else {
+		prefault_own_memory();
 		memcg_setup();
+	}
 	if (F.debugfs && !F.memcg)
 		printf("# no memcg figures: %s\n", F.memcg_why);
 	if (!rel_uffd_features())

@@ -129,9 +129,16 @@ pub fn ktap_result(line: &str) -> Option<(Outcome, &str, &str)> {
         (true, line.strip_prefix("ok ")?)
     };
     let rest = rest.split_once(' ').map(|(_, d)| d).unwrap_or("");
-    let (desc, directive) = match rest.split_once(" # ") {
-        Some((d, dir)) => (d.trim(), dir.trim()),
-        None => (rest.trim(), ""),
+    let (desc, directive) = if let Some(dir) = rest.strip_prefix('#') {
+        // kselftest's ksft_test_result_skip(): "ok N # SKIP reason", the
+        // reason standing for the description.
+        let dir = dir.trim();
+        (dir.split_once(' ').map(|(_, r)| r).unwrap_or(""), dir)
+    } else {
+        match rest.split_once(" # ") {
+            Some((d, dir)) => (d.trim(), dir.trim()),
+            None => (rest.trim(), ""),
+        }
     };
     let outcome = if directive.to_ascii_uppercase().starts_with("SKIP") {
         Outcome::Skip
@@ -168,6 +175,17 @@ pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
             ));
         }
     }
+    if let Some((p, f, sk)) = ktap_totals(out) {
+        let n = |o| cases.iter().filter(|c| c.outcome == o).count() as u32;
+        let seen = (n(Outcome::Pass), n(Outcome::Fail), n(Outcome::Skip));
+        if seen != (p, f, sk) {
+            cases.push(Case::new(
+                format!("{prefix}: totals"),
+                Outcome::Fail,
+                format!("the program's totals pass:{p} fail:{f} skip:{sk} disagree with the lines parsed {seen:?}"),
+            ));
+        }
+    }
     if cases.is_empty() {
         cases.push(Case::new(prefix, Outcome::Fail, "no KTAP result lines"));
     }
@@ -182,6 +200,16 @@ pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
         }
     }
     cases
+}
+
+/// The last kselftest "# Totals: pass:P fail:F xfail:X xpass:Y skip:S
+/// error:E" line, as (pass, fail + error, skip).
+fn ktap_totals(out: &str) -> Option<(u32, u32, u32)> {
+    let line = out.lines().rev().find_map(|l| l.trim().strip_prefix("# Totals:"))?;
+    let field = |k: &str| -> Option<u32> {
+        line.split_whitespace().find_map(|w| w.strip_prefix(k)?.strip_prefix(':')?.parse().ok())
+    };
+    Some((field("pass")? + field("xfail").unwrap_or(0), field("fail")? + field("error").unwrap_or(0), field("skip")?))
 }
 
 /// One case from the exit status alone (4 = kselftest skip).
@@ -318,6 +346,25 @@ Userfaults unit tests: pass=2, skip=1, fail=1 (total=4)\n";
         assert_eq!(c[1].outcome, Outcome::Fail);
         assert_eq!(c[2].outcome, Outcome::Skip);
         assert_eq!(c[2].detail, "SKIP no hugepages");
+    }
+
+    #[test]
+    fn ktap_skip_without_description_is_a_skip() {
+        // What ksft_test_result_skip() prints: no description before "#".
+        let out = "1..2\nok 1 # SKIP MADV_PAGEOUT did not work, is swap enabled?\nok 2 # skip lower case\n";
+        let c = parse_ktap("t", out, Some(0));
+        assert_eq!(c.len(), 2);
+        assert!(c.iter().all(|c| c.outcome == Outcome::Skip));
+        assert_eq!(c[0].name, "t: MADV_PAGEOUT did not work, is swap enabled?");
+        assert_eq!(c[0].detail, "SKIP MADV_PAGEOUT did not work, is swap enabled?");
+    }
+
+    #[test]
+    fn ktap_totals_must_agree_with_the_lines() {
+        let ok = "1..2\nok 1 a\nok 2 # SKIP b\n# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0\n";
+        assert!(parse_ktap("t", ok, Some(0)).iter().all(|c| c.outcome != Outcome::Fail));
+        let bad = "1..2\nok 1 a\nok 2 b\n# Totals: pass:1 fail:0 xfail:0 xpass:0 skip:1 error:0\n";
+        assert!(parse_ktap("t", bad, Some(0)).iter().any(|c| c.name == "t: totals" && c.outcome == Outcome::Fail));
     }
 
     #[test]
