@@ -164,7 +164,13 @@ pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
             continue;
         }
         let Some((outcome, desc, directive)) = ktap_result(l) else { continue };
-        cases.push(Case::new(format!("{prefix}: {desc}"), outcome, directive.to_string()));
+        // Skips often share their reason: number the repeats.
+        let mut name = format!("{prefix}: {desc}");
+        let same = cases.iter().filter(|c: &&Case| c.name == name || c.name.starts_with(&format!("{name} ("))).count();
+        if same > 0 {
+            name = format!("{name} ({})", same + 1);
+        }
+        cases.push(Case::new(name, outcome, directive.to_string()));
     }
     if let Some(p) = plan {
         if (cases.len() as u32) < p {
@@ -357,6 +363,8 @@ Userfaults unit tests: pass=2, skip=1, fail=1 (total=4)\n";
         assert!(c.iter().all(|c| c.outcome == Outcome::Skip));
         assert_eq!(c[0].name, "t: MADV_PAGEOUT did not work, is swap enabled?");
         assert_eq!(c[0].detail, "SKIP MADV_PAGEOUT did not work, is swap enabled?");
+        let twice = parse_ktap("t", "1..2\nok 1 # SKIP no swap\nok 2 # SKIP no swap\n", Some(0));
+        assert_eq!(twice[1].name, "t: no swap (2)");
     }
 
     #[test]
