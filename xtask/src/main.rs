@@ -34,7 +34,7 @@ commands:
                            (--debug: the tip with config/debug.config: KASAN, lockdep, ...)
   vm [--base|--debug] [--cpus N] [--timeout S] -- CMD...
                            boot the built kernel in QEMU and run CMD as root in it
-                           (--cpus: the guest's CPUs, default 2, at most 16)
+                           (--cpus: the guest's CPUs, default 2, at most 8)
   run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
   test [--vm-only|--debug] everything: unit tests, build, selftests in the VM on the tip and
                            on the debug profile, series checks (--vm-only: the tip's VM tests
@@ -93,8 +93,11 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--cpus" => {
                 let v = it.next().ok_or_else(|| Error::new("--cpus needs a number of CPUs"))?;
                 a.cpus = match v.parse() {
-                    Ok(n) if (1..=16).contains(&n) => n,
-                    _ => return Err(Error::new(format!("--cpus {v}: not a number of CPUs from 1 to 16"))),
+                    Ok(n) if (1..=vm::MAX_CPUS).contains(&n) => n,
+                    _ => {
+                        return Err(Error::new(format!("--cpus {v}: not a number of CPUs from 1 to {}", vm::MAX_CPUS))
+                            .hint("the kernel is built with CONFIG_NR_CPUS=8 (config/uffd-vm.config)"))
+                    }
                 };
             }
             "--" => {

@@ -457,7 +457,8 @@ mod tests {
             .and_then(|v| v.trim().parse().ok())
             .expect("config/uffd-vm.config sets CONFIG_NR_CPUS");
         // More vCPUs than NR_CPUS would boot with fewer CPUs online, silently.
-        assert!(CONCURRENCY_CPUS <= nr, "CONCURRENCY_CPUS {CONCURRENCY_CPUS} > CONFIG_NR_CPUS {nr}");
+        assert_eq!(vm::MAX_CPUS, nr, "vm::MAX_CPUS must be CONFIG_NR_CPUS");
+        assert!(CONCURRENCY_CPUS <= vm::MAX_CPUS, "CONCURRENCY_CPUS {CONCURRENCY_CPUS} > CONFIG_NR_CPUS {nr}");
         assert!(CONCURRENCY_CPUS > vm::DEFAULT_CPUS);
     }
 

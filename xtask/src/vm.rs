@@ -282,6 +282,10 @@ pub fn sh_quote(word: &str) -> String {
 /// The guest's CPUs unless a run asks for more: as many as the machine has.
 pub const DEFAULT_CPUS: u32 = 2;
 
+/// CONFIG_NR_CPUS of config/uffd-vm.config: a guest with more vCPUs would
+/// boot with only this many online, silently.
+pub const MAX_CPUS: u32 = 8;
+
 /// `cargo xtask vm [--base] [--cpus N] [--timeout S] -- CMD...`
 pub fn vm(ws: &Workspace, which: Kernel, cmd: &[String], timeout: Duration, cpus: u32) -> Result<()> {
     let line = if cmd.is_empty() {
