@@ -37,6 +37,7 @@ pub const PROGRAMS: &[Program] = &[
     Program { name: "uffd-fuzz", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-fuzz.c"] },
     Program { name: "uffd-monitors", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-monitors.c"] },
     Program { name: "uffd-failinject", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-failinject.c"] },
+    Program { name: "uffd-hugetlb-fill-race", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-hugetlb-fill-race.c"] },
 ];
 
 pub fn bin_dir(ws: &Workspace, which: Kernel) -> PathBuf {

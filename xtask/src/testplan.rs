@@ -64,6 +64,9 @@ pub const VM_TESTS: &[VmTest] = &[
     t("uffd-memtype-module testmem", "uffd-memtype-module", &["-t", "testmem", "-m", "/modules/test_uffd_memtype.ko"], Format::Ktap),
     t("uffd-memtype-module rustmem", "uffd-memtype-module", &["-t", "rustmem", "-m", "/modules/rust_uffd_mem.ko"], Format::Ktap),
     t("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk),
+    // UFFDIO_COPY racing faults on one huge page: reservations balanced
+    // (patch 1 of the series).
+    t("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap),
     // Randomized ioctls against every memory type, fixed seed (printed).
     t("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "10000", "-j", "4", "-t", "all"], Format::Ktap),
 ];
