@@ -154,8 +154,15 @@ static int round_once(bool shared, int pages, char *src, long *races,
 		goto out_unmap;
 	}
 
-	pthread_create(&tf, NULL, filler, &r);
-	pthread_create(&tq, NULL, faulter, &r);
+	errno = pthread_create(&tf, NULL, filler, &r);
+	if (errno) {
+		snprintf(why, whylen, "pthread_create: %s", strerror(errno));
+		goto out_unmap;
+	}
+	errno = pthread_create(&tq, NULL, faulter, &r);
+	if (errno)
+		/* the filler waits for its partner on page 0 for ever */
+		ksft_exit_fail_msg("pthread_create: %s\n", strerror(errno));
 	pthread_join(tf, NULL);
 	pthread_join(tq, NULL);
 
