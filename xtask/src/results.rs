@@ -77,10 +77,9 @@ pub fn parse_uffd_unit(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
                 Some((Outcome::Pass, String::new()))
             } else if let Some(reason) = r.strip_prefix("skipped [reason: ") {
                 Some((Outcome::Skip, reason.trim_end_matches(']').to_string()))
-            } else if let Some(reason) = r.strip_prefix("failed [reason: ") {
-                Some((Outcome::Fail, reason.trim_end_matches(']').to_string()))
             } else {
-                None
+                r.strip_prefix("failed [reason: ")
+                    .map(|reason| (Outcome::Fail, reason.trim_end_matches(']').to_string()))
             };
             if let Some((o, d)) = outcome {
                 cases.push(Case::new(format!("{prefix}: {name}"), o, d));

@@ -151,6 +151,55 @@ pub fn sections(output: &str) -> Vec<(String, String, Option<i32>)> {
     v
 }
 
+/// How a test program ended, for a failure report: "exited 1" or "killed
+/// by signal 7 (SIGBUS)" (the guest shell reports a signal as 128 + N).
+fn describe_exit(rc: Option<i32>) -> String {
+    const NAMES: &[(i32, &str)] = &[
+        (4, "SIGILL"),
+        (6, "SIGABRT"),
+        (7, "SIGBUS"),
+        (8, "SIGFPE"),
+        (9, "SIGKILL"),
+        (11, "SIGSEGV"),
+        (13, "SIGPIPE"),
+        (15, "SIGTERM"),
+    ];
+    match rc {
+        None => "no exit status (the guest stopped while it ran)".to_string(),
+        Some(rc) if rc > 128 && rc < 160 => {
+            let sig = rc - 128;
+            let name = NAMES.iter().find(|(n, _)| *n == sig).map_or("", |(_, s)| s);
+            format!("killed by signal {sig} {name}").trim_end().to_string()
+        }
+        Some(rc) => format!("exited {rc}"),
+    }
+}
+
+/// What a failed test left behind, so a CI log alone says why it failed:
+/// its exit, the last lines it printed (an err() message, say) and the
+/// kernel's lines while it ran (a segfault or OOM report, say).
+fn failure_context(name: &str, out: &str, rc: Option<i32>, console: &str) -> Vec<String> {
+    const TAIL: usize = 6;
+    let mut v = vec![describe_exit(rc)];
+    let printed: Vec<&str> = out.lines().filter(|l| !l.trim().is_empty()).collect();
+    for l in &printed[printed.len().saturating_sub(TAIL)..] {
+        v.push(format!("output: {}", l.trim_end()));
+    }
+    let begin = format!("XTASK-BEGIN {name}");
+    let end = format!("XTASK-END {name}");
+    let kernel: Vec<&str> = console
+        .lines()
+        .skip_while(|l| !l.trim_end().ends_with(&begin))
+        .skip(1)
+        .take_while(|l| !l.trim_end().ends_with(&end) && !l.contains("XTASK-BEGIN "))
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    for l in &kernel[kernel.len().saturating_sub(TAIL * 2)..] {
+        v.push(format!("kernel: {}", l.trim_end()));
+    }
+    v
+}
+
 /// Which test was running at each console line (for splat attribution).
 fn test_at_line(console: &str, line_no: usize) -> String {
     let mut current = "boot".to_string();
@@ -252,6 +301,12 @@ fn run_guest(
                 info(format!("{}: {p} passed, {f} failed, {s} skipped", t.name));
                 for bad in c.iter().filter(|c| c.outcome == Outcome::Fail) {
                     info(format!("  FAIL {}: {}", bad.name, bad.detail));
+                }
+                if f > 0 {
+                    let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
+                    for line in failure_context(t.name, out, *rc, &console) {
+                        info(format!("    | {line}"));
+                    }
                 }
                 cases.extend(c);
             }
@@ -437,6 +492,20 @@ mod tests {
         assert!(s.contains("run 'load test_uffd_memtype' insmod /modules/test_uffd_memtype.ko\n"));
         assert!(s.contains("run uffd-unit-tests /bin/uffd-unit-tests\n"));
         assert!(s.contains("run 'uffd-stress anon' /bin/uffd-stress anon 64 8\n"));
+    }
+
+    #[test]
+    fn failure_context_names_the_signal_and_what_was_printed() {
+        let console = "boot\nXTASK-BEGIN a\nXTASK-END a\nXTASK-BEGIN b\n\
+                       b/42: potentially unexpected fatal signal 7.\nXTASK-END b\nlater\n";
+        let v = failure_context("b", "Testing x... \nerr: mmap failed\n", Some(135), console);
+        assert_eq!(v[0], "killed by signal 7 SIGBUS");
+        assert_eq!(v[1], "output: Testing x...");
+        assert_eq!(v[2], "output: err: mmap failed");
+        assert_eq!(v[3], "kernel: b/42: potentially unexpected fatal signal 7.");
+        assert_eq!(v.len(), 4);
+        assert_eq!(describe_exit(Some(1)), "exited 1");
+        assert!(describe_exit(None).starts_with("no exit status"));
     }
 
     #[test]

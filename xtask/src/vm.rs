@@ -198,7 +198,7 @@ fn boot(
         .arg("-initrd")
         .arg(&initrd)
         .arg("-append")
-        .arg("console=ttyS0 panic=-1 rdinit=/init hugepages=160 loglevel=7 8250.nr_uarts=2")
+        .arg("console=ttyS0 panic=-1 rdinit=/init hugepages=160 loglevel=7 print-fatal-signals=1 8250.nr_uarts=2")
         .args(qemu_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
