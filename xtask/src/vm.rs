@@ -25,6 +25,10 @@ mkdir -p /dev/shm /dev/hugepages
 mount -t tmpfs shm /dev/shm
 mount -t hugetlbfs hugetlbfs /dev/hugepages
 exec >/dev/ttyS1 2>&1 </dev/null
+if [ -w /sys/block/zram0/disksize ]; then
+    echo 512M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+        swapon /dev/zram0 || echo "zram0 swap set-up failed: tests that page out will skip"
+fi
 echo "XTASK-READY $(uname -r)"
 cd /
 sh /xtask/run.sh

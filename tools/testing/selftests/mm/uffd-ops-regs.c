@@ -16,7 +16,7 @@
  *     WRITEPROTECT/CONTINUE when the mode does not ask for them.
  *  3. UFFDIO_COPY / UFFDIO_ZEROPAGE / UFFDIO_CONTINUE on MAP_PRIVATE file
  *     mappings: the result, the data seen through the mapping and that the
- *     file itself is left alone.
+ *     file itself is left alone; and on shmem pages paged out to swap.
  *  4. The errno (and the copy/zeropage/mapped output field) of the fill
  *     ioctls for bad requests, and UFFDIO_REGISTER range checks.
  *  5. That failing fill ioctls leave no accounting behind: the shmem
@@ -496,6 +496,39 @@ static int fill_file_page(struct area *a, size_t pg, int ch, char *why)
 	return KSFT_PASS;
 }
 
+/*
+ * Page page @pg of the backing file out to swap: map it alone, fault it
+ * in and MADV_PAGEOUT it, then unmap.  A skip when no swap space was
+ * taken (no swap device), since the case is about a page in swap.
+ */
+static int page_out_file_page(struct area *a, size_t pg, char *why)
+{
+	long swap_free = read_meminfo("SwapFree");
+	char *p;
+
+	p = mmap(NULL, a->psize, PROT_READ, MAP_SHARED, a->fd, pg * a->psize);
+	if (p == MAP_FAILED) {
+		snprintf(why, WHY_LEN, "setup: mmap to page out: %s",
+			 strerror(errno));
+		return KSFT_FAIL;
+	}
+	(void)*(volatile char *)p;
+	if (madvise(p, a->psize, MADV_PAGEOUT)) {
+		int e = errno;
+
+		snprintf(why, WHY_LEN, "setup: MADV_PAGEOUT: %s", strerror(e));
+		munmap(p, a->psize);
+		return e == EINVAL ? KSFT_SKIP : KSFT_FAIL;
+	}
+	munmap(p, a->psize);
+	if (swap_free <= 0 || read_meminfo("SwapFree") > swap_free - (long)(a->psize >> 10)) {
+		snprintf(why, WHY_LEN,
+			 "MADV_PAGEOUT wrote nothing to swap: is swap enabled?");
+		return KSFT_SKIP;
+	}
+	return KSFT_PASS;
+}
+
 /* Check that page @pg of the backing file reads back as all @ch. */
 static int file_check(struct area *a, size_t pg, int ch, char *why)
 {
@@ -907,6 +940,7 @@ struct op_case {
 	unsigned int map_fill;	/* pages written ('M') through the mapping first */
 	unsigned int file_fill;	/* pages written ('F') into the file first */
 	unsigned int falloc;	/* pages fallocate()d first */
+	unsigned int pageout;	/* pages then paged out to swap */
 	unsigned int trunc;	/* if set, ftruncate() to this many pages */
 	enum op op;
 	uint64_t op_mode;
@@ -1040,6 +1074,19 @@ static const struct op_case op_cases[] = {
 	{ .name = "CONTINUE memfd-shared (MINOR) onto mapped page -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .map_fill = PG(0),
 	  .op = OP_CONTINUE, .npg = 1, .err = EEXIST, .file = 'M' },
+	/* a page in swap is in the page cache as far as the fills go */
+	{ .name = "CONTINUE memfd-shared (MINOR) page in swap -> ok, swapped in",
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .file_fill = PG(0),
+	  .pageout = PG(0), .op = OP_CONTINUE, .npg = 1, .data = 'F',
+	  .file = 'F', .write_after = true },
+	{ .name = "COPY memfd-shared (MISSING) onto page in swap -> EEXIST",
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .file_fill = PG(0),
+	  .pageout = PG(0), .op = OP_COPY, .npg = 1, .err = EEXIST,
+	  .file = 'F' },
+	{ .name = "ZEROPAGE memfd-shared (MISSING) onto page in swap -> EEXIST",
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .file_fill = PG(0),
+	  .pageout = PG(0), .op = OP_ZEROPAGE, .npg = 1, .err = EEXIST,
+	  .file = 'F' },
 	{ .name = "CONTINUE memfd-shared MODE_WP on MINOR-only range -> EINVAL",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .file_fill = PG(0),
 	  .op = OP_CONTINUE, .op_mode = UFFDIO_CONTINUE_MODE_WP, .npg = 1,
@@ -1065,6 +1112,10 @@ static const struct op_case op_cases[] = {
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .file_fill = PG(0),
 	  .op = OP_CONTINUE, .npg = 1, .data = 'F', .file = 'F',
 	  .write_after = true },
+	{ .name = "CONTINUE memfd-private (MINOR) page in swap -> ok, file unchanged",
+	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .file_fill = PG(0),
+	  .pageout = PG(0), .op = OP_CONTINUE, .npg = 1, .data = 'F',
+	  .file = 'F', .write_after = true },
 	{ .name = "CONTINUE memfd-private (MINOR) no page in page cache -> EFAULT",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .op = OP_CONTINUE,
 	  .npg = 1, .err = EFAULT, .file = FZERO },
@@ -1165,6 +1216,12 @@ static int run_op_case(const struct op_case *c, char *why)
 			snprintf(why, WHY_LEN, "setup: fallocate: %s",
 				 strerror(errno));
 			goto out;
+		}
+		if (c->pageout & PG(i)) {
+			ret = page_out_file_page(&a, i, why);
+			if (ret != KSFT_PASS)
+				goto out;
+			ret = KSFT_FAIL;
 		}
 	}
 
