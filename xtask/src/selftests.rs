@@ -69,6 +69,10 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
             .args(["-static", "-Wall", "-O2", "-U_FORTIFY_SOURCE"])
             .arg("-I")
             .arg(&kernel)
+            // After the tree: the series' uapi header (lib/) for programs
+            // built against the base, where they skip the types it adds.
+            .arg("-I")
+            .arg(&ws.root)
             .arg("-isystem")
             .arg(headers_dir(ws, which))
             .arg("-isystem")
