@@ -497,8 +497,8 @@ static int fill_file_page(struct area *a, size_t pg, int ch, char *why)
 }
 
 /*
- * Page page @pg of the backing file out to swap: map it alone, fault it
- * in and MADV_PAGEOUT it, then unmap.  A skip when no swap space was
+ * Push page @pg of the backing file out to swap: map it alone, populate
+ * the mapping and MADV_PAGEOUT it, then unmap.  A skip when no swap space was
  * taken (no swap device), since the case is about a page in swap.
  */
 static int page_out_file_page(struct area *a, size_t pg, char *why)
@@ -512,11 +512,12 @@ static int page_out_file_page(struct area *a, size_t pg, char *why)
 			 strerror(errno));
 		return KSFT_FAIL;
 	}
-	(void)*(volatile char *)p;
-	if (madvise(p, a->psize, MADV_PAGEOUT)) {
+	if (madvise(p, a->psize, MADV_POPULATE_READ) ||
+	    madvise(p, a->psize, MADV_PAGEOUT)) {
 		int e = errno;
 
-		snprintf(why, WHY_LEN, "setup: MADV_PAGEOUT: %s", strerror(e));
+		snprintf(why, WHY_LEN, "setup: MADV_POPULATE_READ/PAGEOUT: %s",
+			 strerror(e));
 		munmap(p, a->psize);
 		return e == EINVAL ? KSFT_SKIP : KSFT_FAIL;
 	}
