@@ -293,6 +293,7 @@ fn run_guest(
     let smp = cpus.to_string();
     let run = vm::run_script_with(ws, which, &script(&tests), Duration::from_secs(2400), tag, &["-smp", &smp])?;
     let secs = sections(&run.output);
+    let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
     for t in &tests {
         match secs.iter().find(|(n, _, _)| n == t.name) {
             Some((_, out, rc)) => {
@@ -303,7 +304,6 @@ fn run_guest(
                     info(format!("  FAIL {}: {}", bad.name, bad.detail));
                 }
                 if f > 0 {
-                    let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
                     for line in failure_context(t.name, out, *rc, &console) {
                         info(format!("    | {line}"));
                     }
@@ -317,7 +317,6 @@ fn run_guest(
             )),
         }
     }
-    let console = std::fs::read_to_string(&run.console_log).unwrap_or_default();
     for mut c in kunit_cases(&console).into_iter().filter(|_| kunit) {
         c.name = format!("{prefix}{}", c.name);
         info(format!("{}: {}", c.name, if c.outcome == Outcome::Pass { "ok" } else { "FAILED" }));
