@@ -18,7 +18,8 @@ use std::path::Path;
 use std::process::Command;
 
 /// Tip builds in configurations the per-patch builds do not cover; each is a
-/// fragment under config/variants/, merged after the workspace config.
+/// fragment under config/variants/, merged after the workspace config and
+/// config/matrix.config.
 pub const MATRIX: &[&str] = &["no-userfaultfd", "no-shmem", "no-hugetlbfs", "no-rust", "no-modules", "no-pte-marker-uffd-wp"];
 
 /// The Rust sample: what the policy check reads.

@@ -127,6 +127,7 @@ pub const CONFIG_VARIANTS: &[&str] = &["default"];
 pub fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBuf> {
     let mut v = vec![ws.config_fragment()];
     if variant != "default" {
+        v.push(ws.root.join("config/matrix.config"));
         v.push(ws.root.join(format!("config/variants/{variant}.config")));
     }
     v

@@ -152,7 +152,7 @@ pub fn sections(output: &str) -> Vec<(String, String, Option<i32>)> {
 }
 
 /// How a test program ended, for a failure report: "exited 1" or "killed
-/// by signal 7 (SIGBUS)" (the guest shell reports a signal as 128 + N).
+/// by signal 7 SIGBUS" (the guest shell reports a signal as 128 + N).
 fn describe_exit(rc: Option<i32>) -> String {
     const NAMES: &[(i32, &str)] = &[
         (4, "SIGILL"),
