@@ -172,8 +172,7 @@ fn c_warnings(ws: &Workspace, src: &str, touched: &Touched) -> Result<Vec<Case>>
         let secs = step.done();
         let name = format!("W=1 + sparse (C=2): no new warnings in {f}");
         if !ok {
-            let tail: Vec<&str> = out.lines().rev().take(15).collect();
-            cases.push(Case::new(name, Outcome::Fail, tail.into_iter().rev().collect::<Vec<_>>().join(" | ")));
+            cases.push(Case::new(name, Outcome::Fail, proc::last_lines(&out, 15)));
             continue;
         }
         let diags: Vec<Diagnostic> =
@@ -238,8 +237,7 @@ fn docs(ws: &Workspace, repo: &Path, src: &str, touched: &Touched) -> Result<Cas
 }
 
 fn proc_tail(out: &str) -> String {
-    let lines: Vec<&str> = out.lines().collect();
-    lines[lines.len().saturating_sub(10)..].join(" | ")
+    proc::last_lines(out, 10)
 }
 
 /// Rust: rustfmt, clippy and rustdoc clean for the series' Rust code.

@@ -7,8 +7,10 @@ mod buildbot;
 mod check;
 mod demo;
 mod export;
+mod guest;
 mod kbuild;
 mod mail;
+mod plan;
 mod proc;
 mod results;
 mod selftests;
@@ -17,6 +19,7 @@ mod splat;
 mod testplan;
 mod tree;
 mod ui;
+mod verdict;
 mod vm;
 mod workspace;
 
@@ -36,9 +39,10 @@ commands:
                            boot the built kernel in QEMU and run CMD as root in it
                            (--cpus: the guest's CPUs, default 2, at most 8)
   run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
-  test [--vm-only|--debug] everything: unit tests, build, selftests in the VM on the tip and
-                           on the debug profile, series checks (--vm-only: the tip's VM tests
-                           only, for a quick edit-test loop; --debug: the debug profile's only)
+  test [--vm-only|--debug] everything: unit tests, build, selftests in the VM on the tip, the
+                           behaviour-pinning tests on the base, the debug profile, the harness's
+                           self-checks, series checks (--vm-only: the tip's VM tests only, for a
+                           quick edit-test loop; --debug: the debug profile's whole suite only)
   export                   regenerate patches/ and the tree-layout copies from build/linux
   send --dry-run           the series as mails with b4 (To/Cc from get_maintainer.pl) in
                            build/mail, checked to apply back to the same tree; never sends
@@ -66,14 +70,41 @@ struct Args {
     rest: Vec<String>,
 }
 
+/// The options each command takes; any other is refused.
+const OPTIONS: &[(&str, &[&str])] = &[
+    ("setup", &["--check"]),
+    ("tree", &["--linux"]),
+    ("build", &["--base", "--debug", "--linux"]),
+    ("vm", &["--base", "--debug", "--timeout", "--cpus", "--"]),
+    ("run", &["--linux"]),
+    ("test", &["--vm-only", "--debug", "--linux"]),
+    ("export", &[]),
+    ("send", &["--dry-run"]),
+    ("check", &["--no-bisect"]),
+    ("bench", &["--no-build", "--linux"]),
+    ("help", &[]),
+    ("--help", &[]),
+    ("-h", &[]),
+];
+
 fn parse_args(argv: &[String]) -> Result<Args> {
     let mut it = argv.iter();
     let command = it.next().cloned().ok_or_else(|| Error::new("no command given").hint("see `cargo xtask help`"))?;
-    let mut a = Args { command, base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
+    let allowed = OPTIONS
+        .iter()
+        .find(|(c, _)| *c == command)
+        .map(|(_, o)| *o)
+        .ok_or_else(|| Error::new(format!("unknown command `{command}`")).hint("see `cargo xtask help`"))?;
+    let mut a = Args { command: command.clone(), base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
     while let Some(arg) = it.next() {
+        if arg.starts_with('-') && !allowed.contains(&arg.as_str()) {
+            let takes = if allowed.is_empty() { "no options".to_string() } else { allowed.join(" ") };
+            return Err(Error::new(format!("`{command}` does not take `{arg}`; it takes {takes}"))
+                .hint("see `cargo xtask help`"));
+        }
         match arg.as_str() {
             "--base" => a.base = true,
             "--debug" => a.debug = true,
@@ -108,6 +139,13 @@ fn parse_args(argv: &[String]) -> Result<Args> {
                     .hint("see `cargo xtask help`"))
             }
         }
+    }
+    if a.vm_only && a.debug {
+        return Err(Error::new("`test --vm-only --debug` would test nothing: --vm-only runs only the tip's guests, --debug only the debug profile's")
+            .hint("choose one"));
+    }
+    if a.command == "send" && !a.dry_run {
+        return Err(Error::new("`send` only writes the mails: it needs --dry-run").hint("to really send, `cd build/b4 && b4 send`"));
     }
     Ok(a)
 }
@@ -149,5 +187,32 @@ fn main() {
     if let Err(e) = res {
         eprintln!("xtask: error: {e}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Result<Args> {
+        parse_args(&line.split_whitespace().map(String::from).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn each_command_takes_only_its_own_options() {
+        assert!(args("test --vm-only").is_ok());
+        assert!(args("build --base").is_ok());
+        let e = args("test --base").err().expect("test --base is refused");
+        assert!(e.what.contains("does not take `--base`"), "{}", e.what);
+        assert!(args("check --vm-only").is_err());
+        assert!(args("export --dry-run").is_err());
+        assert!(args("bench --no-bisect").is_err());
+        assert!(args("frobnicate").is_err());
+    }
+
+    #[test]
+    fn vm_only_with_debug_would_test_nothing_and_is_refused() {
+        assert!(args("test --vm-only --debug").is_err());
+        assert!(args("test --debug").is_ok());
     }
 }

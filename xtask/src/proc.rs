@@ -103,7 +103,17 @@ pub fn tail(path: &Path, n: usize) -> String {
         let _ = f.read_to_end(&mut bytes);
         text = String::from_utf8_lossy(&bytes).into_owned();
     }
+    last(&text, n).join("\n")
+}
+
+/// The last `n` lines of `text`, oldest first.
+pub fn last(text: &str, n: usize) -> Vec<&str> {
     let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(n)..].join("\n")
+    lines[lines.len().saturating_sub(n)..].to_vec()
+}
+
+/// The last `n` lines of `text` on one line, for a case's detail.
+pub fn last_lines(text: &str, n: usize) -> String {
+    last(text, n).join(" | ")
 }
 

@@ -36,6 +36,8 @@ pub enum Format {
     ColonOk,
     /// The contents of /sys/kernel/debug/kmemleak after a scan.
     Kmemleak,
+    /// The same at boot, before the tests (reported, then cleared).
+    KmemleakBaseline,
 }
 
 /// Parses "<case>: ok" lines; every run also yields an exit-status case.
@@ -149,13 +151,25 @@ pub fn ktap_result(line: &str) -> Option<(Outcome, &str, &str)> {
     Some((outcome, desc.trim_start_matches("- "), directive))
 }
 
-/// Parses KTAP / TAP output (top-level and nested "ok" lines both count;
-/// the kselftest "# SKIP" directive marks a skip).
+/// The number of a KTAP result line ("ok 3 desc" -> 3).
+fn ktap_number(line: &str) -> Option<u32> {
+    let rest = line.strip_prefix("not ok ").or_else(|| line.strip_prefix("ok "))?;
+    rest.split_whitespace().next()?.parse().ok()
+}
+
+/// Parses KTAP / TAP output.  Only top-level result lines count (nested,
+/// indented ones are a subtest's own report); they must be numbered 1..N
+/// in order, and as many as the plan says.  The kselftest "# SKIP"
+/// directive marks a skip.
 pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
     let mut cases = Vec::new();
     let mut plan: Option<u32> = None;
+    let mut numbering: Vec<String> = Vec::new();
     for line in out.lines() {
-        let l = line.trim();
+        if line.starts_with(' ') || line.starts_with('\t') {
+            continue;
+        }
+        let l = line.trim_end();
         if let Some(p) = l.strip_prefix("1..") {
             if plan.is_none() {
                 plan = p.trim().parse().ok();
@@ -163,6 +177,10 @@ pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
             continue;
         }
         let Some((outcome, desc, directive)) = ktap_result(l) else { continue };
+        let expected = cases.len() as u32 + 1;
+        if ktap_number(l) != Some(expected) && numbering.len() < 3 {
+            numbering.push(format!("result {expected} is numbered {:?}", ktap_number(l)));
+        }
         // Skips often share their reason: number the repeats.
         let mut name = format!("{prefix}: {desc}");
         let same = cases.iter().filter(|c: &&Case| c.name == name || c.name.starts_with(&format!("{name} ("))).count();
@@ -171,14 +189,19 @@ pub fn parse_ktap(prefix: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
         }
         cases.push(Case::new(name, outcome, directive.to_string()));
     }
-    if let Some(p) = plan {
-        if (cases.len() as u32) < p {
-            cases.push(Case::new(
-                format!("{prefix}: plan"),
-                Outcome::Fail,
-                format!("planned {p} cases, saw {}", cases.len()),
-            ));
+    if !numbering.is_empty() {
+        cases.push(Case::new(format!("{prefix}: numbering"), Outcome::Fail, numbering.join("; ")));
+    }
+    match plan {
+        Some(p) if cases.iter().filter(|c| !c.name.ends_with(": numbering")).count() as u32 != p => {
+            let seen = cases.iter().filter(|c| !c.name.ends_with(": numbering")).count();
+            cases.push(Case::new(format!("{prefix}: plan"), Outcome::Fail, format!("planned {p} cases, saw {seen}")));
         }
+        Some(_) => {}
+        None if !cases.is_empty() => {
+            cases.push(Case::new(format!("{prefix}: plan"), Outcome::Fail, "no KTAP plan line (1..N)"));
+        }
+        None => {}
     }
     if let Some((p, f, sk)) = ktap_totals(out) {
         let n = |o| cases.iter().filter(|c| c.outcome == o).count() as u32;
@@ -234,54 +257,147 @@ pub fn parse(format: Format, name: &str, out: &str, rc: Option<i32>) -> Vec<Case
         Format::ExitStatus => parse_exit(name, rc),
         Format::ColonOk => parse_colon_ok(name, out, rc),
         Format::Kmemleak => parse_kmemleak(name, out, rc),
+        Format::KmemleakBaseline => parse_kmemleak_baseline(name, out, rc),
     }
 }
 
-/// Backtrace frames that make a kmemleak report the series' business: the
-/// code it adds or changes, and the memory types it touches.
-const SERIES_FRAMES: &[&str] = &[
-    "uffd", "userfault", "mfill", "rust_uffd", "test_uffd", "kvm_gmem", "guest_memfd", "shmem", "hugetlb",
-    "filemap_add", "filemap_remove", "folio",
-];
-
-/// One kmemleak report: its header line and the functions in its backtrace.
+/// One kmemleak report: its header line and the functions of its
+/// backtrace.  mm/kmemleak.c (print_unreferenced()) prints
+/// "unreferenced object[ (percpu)] 0x%08lx (size %zu):", the comm line, a
+/// hex dump, "  backtrace (crc %x):" and then one "    %pS" line per
+/// frame (no "[<address>]" since 6.x).
 pub fn kmemleak_reports(out: &str) -> Vec<(String, Vec<String>)> {
     let mut reports: Vec<(String, Vec<String>)> = Vec::new();
+    let mut in_backtrace = false;
     for line in out.lines() {
         if line.starts_with("unreferenced object") {
             reports.push((line.trim().to_string(), Vec::new()));
-        } else if let (Some(r), Some(p)) = (reports.last_mut(), line.find("] ")) {
-            if line.trim_start().starts_with("[<") {
-                r.1.push(line[p + 2..].trim().to_string());
+            in_backtrace = false;
+        } else if line.trim_start().starts_with("backtrace") {
+            in_backtrace = !reports.is_empty();
+        } else if let (true, Some(r)) = (in_backtrace, reports.last_mut()) {
+            let frame = line.trim();
+            // Older kernels print "[<ffffffff812a3b4c>] func+0x2c/0x60".
+            let frame = match frame.strip_prefix("[<").and_then(|f| f.split_once("] ")) {
+                Some((_, f)) => f.trim(),
+                None => frame,
+            };
+            if !frame.is_empty() {
+                r.1.push(frame.to_string());
             }
         }
     }
     reports
 }
 
-/// Fails on any kmemleak report with a frame of the series in its backtrace;
-/// other reports (early-boot allocations kmemleak cannot follow) are listed.
+fn describe_reports(reports: &[(String, Vec<String>)]) -> String {
+    let shown: Vec<String> = reports
+        .iter()
+        .take(3)
+        .map(|(h, f)| format!("{h} allocated at {}", f.iter().take(6).cloned().collect::<Vec<_>>().join(" < ")))
+        .collect();
+    let more = if reports.len() > 3 { format!(" | and {} more", reports.len() - 3) } else { String::new() };
+    format!("{}{more}", shown.join(" | "))
+}
+
+/// kmemleak's verdict after the tests: the baseline taken at boot was
+/// cleared, so any report now is a leak during the tests, whoever's code
+/// allocated it, and fails.
 pub fn parse_kmemleak(name: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
     if rc != Some(0) {
-        return vec![Case::new(name, Outcome::Fail, format!("reading the kmemleak report failed ({rc:?})"))];
+        return vec![Case::new(name, Outcome::Fail, format!("reading the kmemleak report failed ({rc:?}): is kmemleak on?"))];
     }
     let reports = kmemleak_reports(out);
-    let ours: Vec<&(String, Vec<String>)> = reports
-        .iter()
-        .filter(|(_, frames)| frames.iter().any(|f| SERIES_FRAMES.iter().any(|s| f.contains(s))))
-        .collect();
-    if ours.is_empty() {
-        let detail = format!("{} report(s), none from the series' code paths", reports.len());
-        return vec![Case::new(name, Outcome::Pass, detail)];
+    if reports.is_empty() {
+        return vec![Case::new(name, Outcome::Pass, "no leak since the boot baseline")];
     }
-    let detail: Vec<String> = ours.iter().map(|(h, f)| format!("{h} via {}", f.join(" < "))).collect();
-    vec![Case::new(name, Outcome::Fail, detail.join(" | "))]
+    vec![Case::new(name, Outcome::Fail, format!("{} new leak(s): {}", reports.len(), describe_reports(&reports)))]
+}
+
+/// The boot baseline: it passes when kmemleak answered; what leaked at
+/// boot (before any test) is listed, not judged.
+pub fn parse_kmemleak_baseline(name: &str, out: &str, rc: Option<i32>) -> Vec<Case> {
+    if rc != Some(0) {
+        return vec![Case::new(name, Outcome::Fail, format!("scanning or clearing kmemleak failed ({rc:?}): is kmemleak on?"))];
+    }
+    let reports = kmemleak_reports(out);
+    let detail = if reports.is_empty() {
+        "no report at boot".to_string()
+    } else {
+        format!("{} report(s) at boot, cleared: {}", reports.len(), describe_reports(&reports))
+    };
+    vec![Case::new(name, Outcome::Pass, detail)]
+}
+
+/// KUnit suites that ran at boot (e.g. the Rust doctests), from the
+/// kernel log: one case per top-level "ok N suite" / "not ok N suite"
+/// line, with the suite's own totals line as detail, and a failure when
+/// their number is not the top-level plan's "1..N".
+pub fn kunit_cases(console: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut last_totals = String::new();
+    let mut plan: Option<usize> = None;
+    let mut in_ktap = false;
+    for line in console.lines() {
+        if line.trim_start().starts_with("# Totals:") {
+            last_totals = line.trim().to_string();
+            continue;
+        }
+        if line.starts_with(' ') || line.starts_with('\t') {
+            continue; // subtests
+        }
+        if line.starts_with("KTAP version") {
+            in_ktap = true;
+            continue;
+        }
+        if let (true, None, Some(n)) = (in_ktap, plan, line.strip_prefix("1..")) {
+            plan = n.trim().parse().ok();
+            continue;
+        }
+        let Some((outcome, suite, _)) = ktap_result(line) else { continue };
+        cases.push(Case::new(format!("kunit: {suite}"), outcome, last_totals.clone()));
+    }
+    match plan {
+        Some(p) if p != cases.len() => {
+            cases.push(Case::new("kunit: plan", Outcome::Fail, format!("the boot's KTAP plan is 1..{p}, {} suite(s) reported", cases.len())))
+        }
+        None => cases.push(Case::new("kunit: plan", Outcome::Fail, "no KUnit KTAP plan in the kernel log: did KUnit run?")),
+        Some(_) => {}
+    }
+    cases
+}
+
+/// `cargo test` output: one case per Rust test; a failure when the run did
+/// not end in "test result: ok".
+pub fn cargo_test_cases(out: &str) -> Vec<Case> {
+    let mut cases = Vec::new();
+    for line in out.lines() {
+        if let Some(rest) = line.strip_prefix("test ") {
+            if let Some((name, res)) = rest.rsplit_once(" ... ") {
+                let o = match res.trim() {
+                    "ok" => Outcome::Pass,
+                    "ignored" => Outcome::Skip,
+                    _ => Outcome::Fail,
+                };
+                cases.push(Case::new(format!("xtask unit: {name}"), o, ""));
+            }
+        }
+    }
+    if cases.is_empty() || !out.contains("test result: ok") {
+        cases.push(Case::new("xtask unit tests", Outcome::Fail, crate::proc::last_lines(out, 20)));
+    }
+    cases
+}
+
+/// (passed, failed, skipped) of `cases`.
+pub fn count(cases: &[Case]) -> (usize, usize, usize) {
+    let n = |o| cases.iter().filter(|c| c.outcome == o).count();
+    (n(Outcome::Pass), n(Outcome::Fail), n(Outcome::Skip))
 }
 
 /// The closing line every runner of this project prints.
 pub fn summary_line(cases: &[Case]) -> String {
-    let n = |o| cases.iter().filter(|c| c.outcome == o).count();
-    let (p, f, s) = (n(Outcome::Pass), n(Outcome::Fail), n(Outcome::Skip));
+    let (p, f, s) = count(cases);
     if s > 0 {
         format!("{p} passed, {f} failed, {s} skipped")
     } else {
@@ -293,21 +409,84 @@ pub fn summary_line(cases: &[Case]) -> String {
 mod tests {
     use super::*;
 
+    /// Printed by mm/kmemleak.c print_unreferenced() of v6.18.15
+    /// ("    %pS" frames, no address).
+    const KMEMLEAK: &str = "unreferenced object 0xffff888004a0d000 (size 128):\n  comm \"uffd-fuzz\", pid 77, jiffies 4294690000\n  \
+hex dump (first 32 bytes):\n    00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  ................\n  backtrace (crc 1a2b3c4d):\n    \
+__kmalloc_noprof+0x2c/0x60\n    mfill_atomic+0x100/0x900\n    userfaultfd_ioctl+0x55/0x1000\n";
+
     #[test]
-    fn kmemleak_reports_are_attributed_by_backtrace() {
-        let out = "unreferenced object 0xffff888004a0c000 (size 64):\n  comm \"swapper/0\", pid 1, jiffies 4294667296\n  \
-                   backtrace (crc 0):\n    [<ffffffff812a3b4c>] kmalloc_trace+0x2c/0x60\n    [<ffffffff81a0c0de>] acpi_os_map+0x1e/0x40\n\
-                   unreferenced object 0xffff888004a0d000 (size 128):\n  backtrace (crc 1):\n    \
-                   [<ffffffff812a3b4c>] __kmalloc+0x2c/0x60\n    [<ffffffff81300000>] mfill_atomic+0x100/0x900\n";
-        let r = kmemleak_reports(out);
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[1].1[1], "mfill_atomic+0x100/0x900");
-        let c = parse_kmemleak("kmemleak", out, Some(0));
+    fn kmemleak_reports_of_todays_format_have_their_frames() {
+        let r = kmemleak_reports(KMEMLEAK);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].1, vec!["__kmalloc_noprof+0x2c/0x60", "mfill_atomic+0x100/0x900", "userfaultfd_ioctl+0x55/0x1000"]);
+        let c = parse_kmemleak("kmemleak", KMEMLEAK, Some(0));
         assert_eq!(c[0].outcome, Outcome::Fail);
-        assert!(c[0].detail.contains("mfill_atomic"));
-        let first_only = out.split("unreferenced object 0xffff888004a0d000").next().unwrap();
-        assert_eq!(parse_kmemleak("kmemleak", first_only, Some(0))[0].outcome, Outcome::Pass);
+        assert!(c[0].detail.contains("mfill_atomic"), "{}", c[0].detail);
+    }
+
+    #[test]
+    fn any_kmemleak_report_after_the_baseline_fails() {
+        assert_eq!(parse_kmemleak("kmemleak", "", Some(0))[0].outcome, Outcome::Pass);
         assert_eq!(parse_kmemleak("kmemleak", "", Some(1))[0].outcome, Outcome::Fail);
+        // At boot the same report is listed, not judged.
+        let b = parse_kmemleak_baseline("baseline", KMEMLEAK, Some(0));
+        assert_eq!(b[0].outcome, Outcome::Pass);
+        assert!(b[0].detail.starts_with("1 report(s) at boot"));
+        assert_eq!(parse_kmemleak_baseline("baseline", "", Some(1))[0].outcome, Outcome::Fail);
+    }
+
+    #[test]
+    fn ktap_counts_top_level_lines_only_and_checks_their_numbers() {
+        let nested = "1..3\n    ok 1 sub a\n    ok 2 sub b\nok 1 top\n";
+        let c = parse_ktap("t", nested, Some(0));
+        assert!(c.iter().any(|c| c.name == "t: plan" && c.outcome == Outcome::Fail), "{c:?}");
+        let gap = "1..2\nok 1 a\nok 3 b\n";
+        assert!(parse_ktap("t", gap, Some(0)).iter().any(|c| c.name == "t: numbering" && c.outcome == Outcome::Fail));
+        let dup = "1..2\nok 1 a\nok 1 b\n";
+        assert!(parse_ktap("t", dup, Some(0)).iter().any(|c| c.name == "t: numbering"));
+        let more = "1..1\nok 1 a\nok 2 b\n";
+        assert!(parse_ktap("t", more, Some(0)).iter().any(|c| c.name == "t: plan"));
+        let no_plan = "ok 1 a\n";
+        assert!(parse_ktap("t", no_plan, Some(0)).iter().any(|c| c.name == "t: plan"));
+    }
+
+    /// KUnit at boot, as lib/kunit/test.c prints it into the kernel log.
+    const KUNIT: &str = r"KTAP version 1
+1..2
+    KTAP version 1
+    # Subtest: rust_doctests_kernel
+    1..2
+    ok 1 rust_doctest_kernel_alloc_kbox_rs_0
+    not ok 2 rust_doctest_kernel_mm_folio_rs_0
+# rust_doctests_kernel: pass:1 fail:1 skip:0 total:2
+# Totals: pass:1 fail:1 skip:0 total:2
+not ok 1 rust_doctests_kernel
+    KTAP version 1
+    # Subtest: other_suite
+    1..1
+    ok 1 a # SKIP nothing
+ok 2 other_suite # SKIP nothing
+";
+
+    #[test]
+    fn kunit_suites_are_cases_and_their_plan_is_checked() {
+        let c = kunit_cases(KUNIT);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].name, "kunit: rust_doctests_kernel");
+        assert_eq!(c[0].outcome, Outcome::Fail);
+        assert_eq!(c[1].outcome, Outcome::Skip);
+        let lost = KUNIT.split("    KTAP version 1\n    # Subtest: other_suite").next().unwrap();
+        assert!(kunit_cases(lost).iter().any(|c| c.name == "kunit: plan" && c.outcome == Outcome::Fail));
+        assert!(kunit_cases("Linux version 6.18.15\n").iter().any(|c| c.name == "kunit: plan"));
+    }
+
+    #[test]
+    fn cargo_test_output_is_one_case_per_test() {
+        let out = "running 2 tests\ntest a::b ... ok\ntest a::c ... FAILED\n\ntest result: FAILED. 1 passed; 1 failed\n";
+        let c = cargo_test_cases(out);
+        assert_eq!(c.iter().filter(|c| c.outcome == Outcome::Fail).count(), 2);
+        assert_eq!(cargo_test_cases("test a ... ok\ntest result: ok. 1 passed\n").len(), 1);
     }
 
     const UNIT: &str = "Testing register-ioctls on anon... done\n\

@@ -22,22 +22,36 @@ pub struct Program {
     pub name: &'static str,
     pub origin: Origin,
     pub sources: &'static [&'static str],
+    /// `-D` definitions: the `*_BREAK` builds, wrong on purpose, which the
+    /// harness's self-check runs and expects to fail.
+    pub defines: &'static [&'static str],
+}
+
+const fn prog(name: &'static str, origin: Origin, sources: &'static [&'static str]) -> Program {
+    Program { name, origin, sources, defines: &[] }
+}
+
+const fn broken(name: &'static str, source: &'static [&'static str], define: &'static [&'static str]) -> Program {
+    Program { name, origin: Origin::Workspace("workspace-tests"), sources: source, defines: define }
 }
 
 const MM_COMMON: &[&str] = &["uffd-common.c", "vm_util.c", "thp_settings.c"];
 
 pub const PROGRAMS: &[Program] = &[
-    Program { name: "uffd-unit-tests", origin: Origin::KernelMm, sources: &["uffd-unit-tests.c"] },
-    Program { name: "uffd-stress", origin: Origin::KernelMm, sources: &["uffd-stress.c"] },
-    Program { name: "uffd-wp-mremap", origin: Origin::KernelMm, sources: &["uffd-wp-mremap.c"] },
-    Program { name: "uffd-ops-regs", origin: Origin::KernelMm, sources: &["uffd-ops-regs.c"] },
-    Program { name: "uffd-memtype-module", origin: Origin::KernelMm, sources: &["uffd-memtype-module.c"] },
-    Program { name: "uffd-demo", origin: Origin::Workspace("demo"), sources: &["uffd-demo.c"] },
-    Program { name: "uffd-bench", origin: Origin::Workspace("bench"), sources: &["uffd-bench.c"] },
-    Program { name: "uffd-fuzz", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-fuzz.c"] },
-    Program { name: "uffd-monitors", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-monitors.c"] },
-    Program { name: "uffd-failinject", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-failinject.c"] },
-    Program { name: "uffd-hugetlb-fill-race", origin: Origin::Workspace("workspace-tests"), sources: &["uffd-hugetlb-fill-race.c"] },
+    prog("uffd-unit-tests", Origin::KernelMm, &["uffd-unit-tests.c"]),
+    prog("uffd-stress", Origin::KernelMm, &["uffd-stress.c"]),
+    prog("uffd-wp-mremap", Origin::KernelMm, &["uffd-wp-mremap.c"]),
+    prog("uffd-ops-regs", Origin::KernelMm, &["uffd-ops-regs.c"]),
+    prog("uffd-memtype-module", Origin::KernelMm, &["uffd-memtype-module.c"]),
+    prog("uffd-demo", Origin::Workspace("demo"), &["uffd-demo.c"]),
+    prog("uffd-bench", Origin::Workspace("bench"), &["uffd-bench.c"]),
+    prog("uffd-fuzz", Origin::Workspace("workspace-tests"), &["uffd-fuzz.c"]),
+    prog("uffd-monitors", Origin::Workspace("workspace-tests"), &["uffd-monitors.c"]),
+    prog("uffd-failinject", Origin::Workspace("workspace-tests"), &["uffd-failinject.c"]),
+    prog("uffd-hugetlb-fill-race", Origin::Workspace("workspace-tests"), &["uffd-hugetlb-fill-race.c"]),
+    broken("uffd-fuzz-break", &["uffd-fuzz.c"], &["-DUFFD_FUZZ_BREAK=1"]),
+    broken("uffd-monitors-break", &["uffd-monitors.c"], &["-DUFFD_MONITORS_BREAK=1"]),
+    broken("uffd-failinject-break", &["uffd-failinject.c"], &["-DUFFD_FI_BREAK=1"]),
 ];
 
 pub fn bin_dir(ws: &Workspace, which: Kernel) -> PathBuf {
@@ -48,6 +62,15 @@ fn newest_mtime(paths: &[PathBuf]) -> Option<std::time::SystemTime> {
     paths.iter().filter_map(|p| p.metadata().and_then(|m| m.modified()).ok()).max()
 }
 
+/// The series' uapi header and the tree's: a change in either must rebuild.
+fn header_inputs(ws: &Workspace, which: Kernel) -> Vec<PathBuf> {
+    vec![
+        ws.root.join("lib/test_uffd_memtype_uapi.h"),
+        headers_dir(ws, which).join("linux/userfaultfd.h"),
+        ws.root.join("workspace-tests/uffd-rel.h"),
+    ]
+}
+
 fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra: &[&str]) -> Result<bool> {
     let mut sources: Vec<PathBuf> = prog.sources.iter().map(|s| src_dir.join(s)).collect();
     if !sources.iter().all(|s| s.is_file()) {
@@ -56,6 +79,7 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
     sources.extend(extra.iter().map(|s| src_dir.join(s)));
     let out = bin_dir(ws, which).join(prog.name);
     let mut inputs = sources.clone();
+    inputs.extend(header_inputs(ws, which));
     if let Ok(rd) = std::fs::read_dir(src_dir) {
         inputs.extend(rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "h")));
     }
@@ -79,6 +103,7 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
             .arg(kernel.join("tools/include/uapi"))
             .arg("-I")
             .arg(src_dir)
+            .args(prog.defines)
             .arg("-o")
             .arg(&out)
             .args(&sources)
@@ -121,7 +146,12 @@ fn build_kvm_selftests(ws: &Workspace, which: Kernel) -> Result<Vec<&'static str
 fn build_program(ws: &Workspace, which: Kernel, prog: &Program) -> Result<bool> {
     match prog.origin {
         Origin::KernelMm => {
-            let dir = ws.source_dir(which).join("tools/testing/selftests/mm");
+            let mut dir = ws.source_dir(which).join("tools/testing/selftests/mm");
+            // The series' own selftests run on the base too (plan::base()),
+            // from the series' sources against the base's headers.
+            if which == Kernel::Base && !prog.sources.iter().all(|s| dir.join(s).is_file()) {
+                dir = ws.source_dir(Kernel::Tip).join("tools/testing/selftests/mm");
+            }
             compile(ws, which, prog, &dir, MM_COMMON)
         }
         Origin::Workspace(dir) => compile(ws, which, prog, &ws.root.join(dir), &[]),

@@ -16,21 +16,46 @@ const PATTERNS: &[(&str, &str)] = &[
     ("possible recursive locking", "lockdep"),
     ("inconsistent lock state", "lockdep"),
     ("suspicious RCU usage", "lockdep-RCU"),
-    ("rcu_sched self-detected stall", "RCU stall"),
-    ("rcu: INFO: rcu_preempt detected stalls", "RCU stall"),
-    ("detected stalls on CPUs", "RCU stall"),
     ("self-detected stall on CPU", "RCU stall"),
+    ("detected stalls on CPUs", "RCU stall"),
+    ("detected expedited stalls", "RCU stall"),
+    ("detected stalls on tasks", "RCU stall"),
     ("soft lockup", "soft lockup"),
-    ("hung_task", "hung task"),
+    ("detected hard LOCKUP", "hard lockup"),
     ("blocked for more than", "hung task"),
+    ("workqueue lockup", "workqueue lockup"),
     ("unreferenced object", "kmemleak"),
     ("list_add corruption", "list corruption"),
     ("list_del corruption", "list corruption"),
     ("Bad page state", "bad page"),
     ("Bad page map", "bad page"),
-    ("BUG kmalloc", "slab"),
     ("refcount_t: ", "refcount"),
 ];
+
+/// The text of a console line after its printk time stamp ("[    1.234567] "),
+/// if any (tinyconfig prints none; the debug profile may).
+fn message(line: &str) -> &str {
+    let l = line.trim_start();
+    match (l.strip_prefix('['), l.find("] ")) {
+        (Some(_), Some(end)) => &l[end + 2..],
+        _ => l,
+    }
+}
+
+/// Reports recognised by their shape rather than a fixed string: every
+/// "INFO: " report (RCU stalls of any flavour, hung tasks, lockdep's
+/// "INFO: trying to register non-static key.", kernel/locking/lockdep.c)
+/// and SLUB's "BUG <cache> (<taint>): ..." for any cache (mm/slub.c).
+fn shaped(line: &str) -> Option<&'static str> {
+    let m = message(line);
+    let m = m.strip_prefix("rcu: ").unwrap_or(m);
+    if m.starts_with("INFO: ") {
+        return Some("INFO report");
+    }
+    let rest = m.strip_prefix("BUG ")?;
+    let (cache, after) = rest.split_once(' ')?;
+    (!cache.is_empty() && after.starts_with('(') && after.contains("): ")).then_some("slab")
+}
 
 /// One splat found in a log.
 #[derive(Debug, PartialEq, Eq)]
@@ -53,7 +78,8 @@ pub fn find(log: &str) -> Vec<Splat> {
         if is_benign(line) {
             continue;
         }
-        if let Some((_, kind)) = PATTERNS.iter().find(|(p, _)| line.contains(p)) {
+        let kind = PATTERNS.iter().find(|(p, _)| line.contains(p)).map(|(_, k)| *k).or_else(|| shaped(line));
+        if let Some(kind) = kind {
             found.push(Splat { kind, line_no: i + 1, line: line.trim().to_string() });
         }
     }
@@ -100,6 +126,47 @@ mod tests {
             assert_eq!(s.len(), 1, "{line}");
             assert_eq!(s[0].kind, kind, "{line}");
         }
+    }
+
+    /// The first line of each report as v6.18.15 prints it: the format
+    /// string (file:line of the v6.18.15 tree) with its arguments filled
+    /// in, the "rcu: " pr_fmt prefix where the file has one.
+    #[test]
+    fn every_report_format_of_the_kernel_is_detected() {
+        for (line, kind) in [
+            // kernel/rcu/tree_exp.h:570 pr_err("INFO: %s detected expedited stalls on CPUs/tasks: {", ...)
+            ("rcu: INFO: rcu_sched detected expedited stalls on CPUs/tasks: { 1-... } 21002 jiffies s: 173 root: 0x2/.", "RCU stall"),
+            // kernel/rcu/tasks.h:1113
+            ("INFO: rcu_tasks detected stalls on tasks:", "RCU stall"),
+            // kernel/rcu/tasks.h:1900
+            ("INFO: rcu_tasks_trace detected stalls on tasks:", "RCU stall"),
+            // kernel/rcu/tree_stall.h:656 and :732
+            ("rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:", "RCU stall"),
+            ("rcu: INFO: rcu_sched self-detected stall on CPU", "RCU stall"),
+            // kernel/locking/lockdep.c:980
+            ("INFO: trying to register non-static key.", "INFO report"),
+            // kernel/hung_task.c:247
+            ("INFO: task uffd-stress:123 blocked for more than 120 seconds.", "hung task"),
+            // mm/slub.c:1147 pr_err("BUG %s (%s): %pV\n", s->name, print_tainted(), ...)
+            ("BUG vm_area_struct (Not tainted): Object already free", "slab"),
+            ("BUG kmalloc-64 (Tainted: G        W          ): Right Redzone overwritten", "slab"),
+            // kernel/watchdog.c:830 (with the "watchdog: " pr_fmt) and :221
+            ("watchdog: BUG: soft lockup - CPU#1 stuck for 26s! [uffd-fuzz:88]", "BUG"),
+            ("watchdog: CPU0: Watchdog detected hard LOCKUP on cpu 1", "hard lockup"),
+            // kernel/workqueue.c:7665
+            ("BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 41s!", "BUG"),
+        ] {
+            let s = find(line);
+            assert_eq!(s.len(), 1, "{line}");
+            assert_eq!(s[0].kind, kind, "{line}");
+        }
+    }
+
+    #[test]
+    fn time_stamped_lines_are_matched_by_shape_too() {
+        let s = find("[   12.345678] INFO: rcu_tasks detected stalls on tasks:");
+        assert_eq!(s.len(), 1);
+        assert!(find("[    0.1] slab: BUG-free boot (2 caches)").is_empty());
     }
 
     #[test]

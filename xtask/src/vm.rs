@@ -25,16 +25,26 @@ mkdir -p /dev/shm /dev/hugepages
 mount -t tmpfs shm /dev/shm
 mount -t hugetlbfs hugetlbfs /dev/hugepages
 exec >/dev/ttyS1 2>&1 </dev/null
-if [ -w /sys/block/zram0/disksize ]; then
-    echo 512M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
-        swapon /dev/zram0 || echo "zram0 swap set-up failed: tests that page out will skip"
+if [ ! -w /sys/block/zram0/disksize ]; then
+    echo "XTASK-SWAP failed: no /sys/block/zram0 (CONFIG_ZRAM)"
+elif ! echo 512M >/sys/block/zram0/disksize; then
+    echo "XTASK-SWAP failed: sizing zram0"
+elif ! mkswap /dev/zram0 >/dev/null; then
+    echo "XTASK-SWAP failed: mkswap /dev/zram0"
+elif ! swapon /dev/zram0; then
+    echo "XTASK-SWAP failed: swapon /dev/zram0"
+else
+    echo "XTASK-SWAP up"
 fi
 echo "XTASK-READY $(uname -r)"
 cd /
 sh /xtask/run.sh
 echo "XTASK-EXIT $?"
 sync
-sleep 1
+# Reports the kernel prints late (a deferred KASAN or lockdep report, a
+# hung task) reach the console log before the power goes.
+sleep 5
+echo "XTASK-POWEROFF" >/dev/kmsg
 poweroff -f
 "#;
 
@@ -114,7 +124,7 @@ fn make_initramfs(ws: &Workspace, which: Kernel, script: &str, dir: &Path) -> Re
         }
     }
     // Loadable modules (e.g. the Rust sample) go to /modules for insmod.
-    for sub in ["samples/rust", "lib"] {
+    for sub in ["samples/rust", "samples/kmemleak", "lib"] {
         let d = ws.out_dir(which).join(sub);
         if let Ok(rd) = std::fs::read_dir(&d) {
             for e in rd.flatten() {
@@ -202,7 +212,7 @@ fn boot(
         .arg("-initrd")
         .arg(&initrd)
         .arg("-append")
-        .arg("console=ttyS0 panic=-1 rdinit=/init hugepages=160 loglevel=7 print-fatal-signals=1 8250.nr_uarts=2")
+        .arg("console=ttyS0 panic=-1 rdinit=/init hugepages=160 loglevel=7 print-fatal-signals=1 8250.nr_uarts=2 watchdog_thresh=30")
         .args(qemu_args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -1,0 +1,368 @@
+//! What `cargo xtask test` runs in the guests: the test programs, their
+//! arguments, time budgets and expected case counts, per kernel, and the
+//! two lists a result is judged against (expected skips, and the documented
+//! differences of the unpatched base).
+
+use crate::results::Format;
+use crate::workspace::{Kernel, Workspace};
+
+/// What the kernel's build directory must hold for a test to run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Needs {
+    /// A program in the guest's /bin (built into `xtask-bin/`).
+    Program(String),
+    /// A module, by its path in the build directory.
+    Module(&'static str),
+    /// Nothing (a shell command).
+    Nothing,
+}
+
+/// One test program run in the guest.
+#[derive(Clone, Debug)]
+pub struct VmTest {
+    pub name: String,
+    /// The command in the guest (a program of /bin, `insmod`, `sh`).
+    pub program: String,
+    pub args: Vec<String>,
+    pub format: Format,
+    pub needs: Needs,
+    /// Seconds it may take on the tip; the guest kills it after that
+    /// (times [`slowdown`] on the debug profile).
+    pub budget: u64,
+    /// The result cases it reports when it runs to the end (its KTAP plan,
+    /// its uffd-unit-tests lines, 1 for an exit status): fewer is a failure.
+    pub cases: usize,
+}
+
+impl VmTest {
+    fn new(name: &str, program: &str, args: &[&str], format: Format, budget: u64, cases: usize) -> Self {
+        VmTest {
+            name: name.to_string(),
+            program: program.to_string(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            format,
+            needs: Needs::Program(program.to_string()),
+            budget,
+            cases,
+        }
+    }
+
+    /// Whether `which`'s build holds what the test needs.
+    pub fn available(&self, ws: &Workspace, which: Kernel) -> bool {
+        match &self.needs {
+            Needs::Nothing => true,
+            Needs::Module(ko) => ws.out_dir(which).join(ko).is_file(),
+            Needs::Program(p) => crate::selftests::bin_dir(ws, which).join(p).is_file(),
+        }
+    }
+
+    /// What is missing when it is not available, for the failure.
+    pub fn needs_label(&self) -> String {
+        match &self.needs {
+            Needs::Nothing => String::new(),
+            Needs::Module(ko) => ko.to_string(),
+            Needs::Program(p) => format!("xtask-bin/{p}"),
+        }
+    }
+}
+
+/// How much slower a kernel runs the same test: KASAN, lockdep and
+/// kmemleak under TCG make the debug profile about ten times slower.
+pub fn slowdown(which: Kernel) -> u64 {
+    if which == Kernel::Debug {
+        10
+    } else {
+        1
+    }
+}
+
+fn module(name: &str, ko: &'static str) -> VmTest {
+    let file = ko.rsplit('/').next().unwrap_or(ko);
+    VmTest {
+        name: name.to_string(),
+        program: "insmod".to_string(),
+        args: vec![format!("/modules/{file}")],
+        format: Format::ExitStatus,
+        needs: Needs::Module(ko),
+        budget: 30,
+        cases: 1,
+    }
+}
+
+fn shell(name: &str, script: &str, format: Format, budget: u64) -> VmTest {
+    VmTest {
+        name: name.to_string(),
+        program: "sh".to_string(),
+        args: vec!["-c".to_string(), script.to_string()],
+        format,
+        needs: Needs::Nothing,
+        budget,
+        cases: 1,
+    }
+}
+
+/// The memory types of uffd-stress (the kernel's three, the series' two).
+pub const STRESS_TYPES: &[&str] = &["anon", "shmem", "shmem-private", "hugetlb", "testmem", "rustmem"];
+
+/// uffd-stress on each of `types`, `mib` MiB, `bounces` bounces.
+fn stress_rows(types: &[&str], mib: u32, bounces: u32, budget: u64) -> Vec<VmTest> {
+    let (mib, bounces) = (mib.to_string(), bounces.to_string());
+    types
+        .iter()
+        .map(|t| VmTest::new(&format!("uffd-stress {t}"), "uffd-stress", &[t, &mib, &bounces], Format::ExitStatus, budget, 1))
+        .collect()
+}
+
+fn module_loads() -> Vec<VmTest> {
+    vec![
+        module("load test_uffd_memtype", "lib/test_uffd_memtype.ko"),
+        module("load rust_uffd_mem", "samples/rust/rust_uffd_mem.ko"),
+    ]
+}
+
+/// The uffd suite as the kernel ships it, plus the series' own tests.
+pub fn suite() -> Vec<VmTest> {
+    let mut v = module_loads();
+    v.push(VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::UffdUnit, 600, 93));
+    v.extend(stress_rows(STRESS_TYPES, 64, 8, 300));
+    v.extend([
+        VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38),
+        VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240),
+        // Unloads and reloads the module last (-m), after its own cases.
+        VmTest::new(
+            "uffd-memtype-module testmem",
+            "uffd-memtype-module",
+            &["-t", "testmem", "-m", "/modules/test_uffd_memtype.ko"],
+            Format::Ktap,
+            300,
+            42,
+        ),
+        VmTest::new(
+            "uffd-memtype-module rustmem",
+            "uffd-memtype-module",
+            &["-t", "rustmem", "-m", "/modules/rust_uffd_mem.ko"],
+            Format::Ktap,
+            300,
+            42,
+        ),
+        // 10 userfaultfd cases (one "<case>: ok" line each) + the exit status.
+        VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk, 300, 11),
+        // UFFDIO_COPY racing faults on one huge page: reservations balanced
+        // (patch 1 of the series).
+        VmTest::new("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap, 300, 2),
+        // Randomized ioctls against every memory type, fixed seed (printed).
+        VmTest::new("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "10000", "-j", "4", "-t", "all"], Format::Ktap, 600, 5),
+    ]);
+    v
+}
+
+/// The guest's CPUs for [`concurrency`] (at most CONFIG_NR_CPUS of
+/// config/uffd-vm.config).
+pub const CONCURRENCY_CPUS: u32 = 8;
+
+/// Run on the tip in a guest of its own with [`CONCURRENCY_CPUS`] CPUs:
+/// uffd-stress starts a faulting, a monitor and a background thread per
+/// CPU, all on one userfaultfd; uffd-monitors has 8 processes, each with
+/// 8 faulting and 8 monitor threads, on one object.
+pub fn concurrency() -> Vec<VmTest> {
+    let mut v = module_loads();
+    v.extend(stress_rows(STRESS_TYPES, 64, 16, 300));
+    v.push(VmTest::new(
+        "uffd-monitors",
+        "uffd-monitors",
+        &["-s", "4242", "-P", "8", "-F", "8", "-M", "8", "-r", "16"],
+        Format::Ktap,
+        900,
+        9,
+    ));
+    v
+}
+
+/// kmemleak reports objects unreferenced and older than 5 s
+/// (MSECS_MIN_AGE, mm/kmemleak.c): wait that long, then scan twice.
+const KMEMLEAK_SCAN: &str = "sleep 6 && echo scan > /sys/kernel/debug/kmemleak && sleep 6 && \
+                             echo scan > /sys/kernel/debug/kmemleak && cat /sys/kernel/debug/kmemleak";
+
+/// Before the tests: what leaked at boot is reported once, then cleared
+/// (marked grey), so that the final scan shows only what the tests leaked.
+const KMEMLEAK_BASELINE: &str = "while [ \"$(cut -d. -f1 /proc/uptime)\" -lt 6 ]; do sleep 1; done && \
+                                 echo scan > /sys/kernel/debug/kmemleak && cat /sys/kernel/debug/kmemleak && \
+                                 echo clear > /sys/kernel/debug/kmemleak";
+
+pub fn kmemleak_baseline() -> VmTest {
+    shell("kmemleak baseline at boot", KMEMLEAK_BASELINE, Format::KmemleakBaseline, 60)
+}
+
+pub fn kmemleak_scan() -> VmTest {
+    shell("kmemleak", KMEMLEAK_SCAN, Format::Kmemleak, 60)
+}
+
+/// How much of the suite runs on the debug profile.  KASAN, lockdep and
+/// kmemleak under TCG make the stress cases slow (the full uffd-unit-tests
+/// alone takes about 20 minutes), so `test` runs every program but the slow
+/// uffd-unit-tests cases ("events", "wp-fork") and lighter uffd-stress, and
+/// `test --debug` runs everything at the tip's sizes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DebugScope {
+    Quick,
+    Full,
+}
+
+/// The quick debug profile's share of uffd-unit-tests, uffd-stress,
+/// uffd-fuzz and uffd-monitors.
+fn debug_quick() -> Vec<VmTest> {
+    let unit = |filter: &str, cases: usize| {
+        VmTest::new(&format!("uffd-unit-tests -f {filter}"), "uffd-unit-tests", &["-f", filter], Format::UffdUnit, 60, cases)
+    };
+    let mut v = vec![
+        unit("minor", 18),
+        unit("zeropage", 5),
+        unit("sigbus", 10),
+        unit("poison", 5),
+        unit("register", 5),
+        unit("move", 3),
+    ];
+    v.extend(stress_rows(STRESS_TYPES, 16, 4, 60));
+    v.push(VmTest::new("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "4000", "-j", "4", "-t", "all"], Format::Ktap, 60, 5));
+    v.push(VmTest::new("uffd-monitors", "uffd-monitors", &["-s", "4242", "-r", "4"], Format::Ktap, 60, 9));
+    v
+}
+
+/// The tests `which` runs in its main guest.  The debug profile takes a
+/// kmemleak baseline first and adds the fault-injection test and
+/// kmemleak's verdict after the suite.
+pub fn plan(which: Kernel, scope: DebugScope) -> Vec<VmTest> {
+    match which {
+        Kernel::Base => return base(),
+        Kernel::Debug => {}
+        _ => return suite(),
+    }
+    let mut v = vec![kmemleak_baseline()];
+    match scope {
+        DebugScope::Full => v.extend(suite()),
+        DebugScope::Quick => {
+            let slow = ["uffd-unit-tests", "uffd-stress", "uffd-fuzz"];
+            v.extend(suite().into_iter().filter(|t| !slow.contains(&t.program.as_str())));
+            v.extend(debug_quick());
+        }
+    }
+    // Allocation failures injected inside COPY/ZEROPAGE/CONTINUE (needs
+    // the debug profile's fault injection).
+    v.push(VmTest::new("uffd-failinject", "uffd-failinject", &["-s", "4242"], Format::Ktap, 60, 27));
+    v.push(kmemleak_scan());
+    v
+}
+
+/// On the unpatched base: the programs that pin v6.18.15 behaviour (built
+/// from the series' sources against the base's headers), so that "the same
+/// as v6.18.15" and "fails on v6.18.15" are checked, not claimed.
+pub fn base() -> Vec<VmTest> {
+    vec![
+        VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240),
+        VmTest::new("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap, 300, 2),
+    ]
+}
+
+/// Skips that are right, each with its reason.  Any other skip fails.
+pub const EXPECTED_SKIPS: &[(&str, &str)] = &[
+    ("uffd-failinject: anon continue:", "anonymous memory has no page cache, so no MINOR mode and no UFFDIO_CONTINUE"),
+    ("uffd-failinject: hugetlb zeropage:", "UFFDIO_ZEROPAGE does not exist for hugetlb (documented EINVAL)"),
+];
+
+/// Cases that fail on the unpatched v6.18.15 by design: what the series
+/// changes on purpose or fixes.  On the base each must fail (a listed case
+/// that passes there is a failure: the claim is wrong); any other failure
+/// there fails too.
+pub const BASE_DIFFERENCES: &[(&str, &str)] = &[
+    (
+        "uffd-ops-regs: ioctls ",
+        "the REGISTER ioctls mask follows the memory type's vm_uffd_ops (patch 5); v6.18.15 reports a fixed mask per VMA kind",
+    ),
+    (
+        "uffd-hugetlb-fill-race: ",
+        "v6.18.15 hashes the hugetlb fault mutex of UFFDIO_COPY by the base page index (patch 1 fixes it)",
+    ),
+];
+
+/// The harness's own checks: the `*_BREAK` builds of the workspace tests
+/// (wrong on purpose) must fail.  (program, its build, args, kernel).
+pub fn broken_variants() -> Vec<(VmTest, Kernel)> {
+    let mut fuzz = VmTest::new(
+        "uffd-fuzz built with UFFD_FUZZ_BREAK",
+        "uffd-fuzz-break",
+        &["-s", "4242", "-n", "200", "-j", "0", "-t", "shmem"],
+        Format::Ktap,
+        120,
+        0,
+    );
+    fuzz.cases = 0;
+    let monitors = VmTest::new(
+        "uffd-monitors built with UFFD_MONITORS_BREAK",
+        "uffd-monitors-break",
+        &["-s", "4242", "-t", "shmem", "-P", "2", "-F", "2", "-M", "2", "-r", "1", "-T", "20"],
+        Format::Ktap,
+        120,
+        0,
+    );
+    let failinject = VmTest::new(
+        "uffd-failinject built with UFFD_FI_BREAK",
+        "uffd-failinject-break",
+        &["-s", "4242", "-t", "shmem"],
+        Format::Ktap,
+        60,
+        0,
+    );
+    vec![(fuzz, Kernel::Tip), (monitors, Kernel::Tip), (failinject, Kernel::Debug)]
+}
+
+/// The reason a skip is expected, if it is.
+pub fn expected_skip(case: &str) -> Option<&'static str> {
+    EXPECTED_SKIPS.iter().find(|(p, _)| case.contains(p)).map(|(_, why)| *why)
+}
+
+/// The documented reason a case differs on the base, if it does.
+pub fn base_difference(case: &str) -> Option<&'static str> {
+    BASE_DIFFERENCES.iter().find(|(p, _)| case.contains(p)).map(|(_, why)| *why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stress_runs_on_every_type_in_every_guest() {
+        for (what, tests) in [("suite", suite()), ("concurrency", concurrency()), ("debug quick", debug_quick())] {
+            let types: Vec<&str> =
+                tests.iter().filter(|t| t.program == "uffd-stress").map(|t| t.args[0].as_str()).collect();
+            assert_eq!(types, STRESS_TYPES, "{what}");
+        }
+    }
+
+    #[test]
+    fn every_test_has_a_budget_and_the_names_are_unique() {
+        for which in [Kernel::Tip, Kernel::Debug, Kernel::Base] {
+            let p = plan(which, DebugScope::Quick);
+            for t in &p {
+                assert!(t.budget > 0, "{}", t.name);
+                assert_eq!(p.iter().filter(|u| u.name == t.name).count(), 1, "{} twice", t.name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_debug_profile_brackets_the_suite_with_kmemleak() {
+        let p = plan(Kernel::Debug, DebugScope::Quick);
+        assert_eq!(p.first().unwrap().format, Format::KmemleakBaseline);
+        assert_eq!(p.last().unwrap().format, Format::Kmemleak);
+        assert!(plan(Kernel::Tip, DebugScope::Full).iter().all(|t| t.format != Format::Kmemleak));
+    }
+
+    #[test]
+    fn skips_and_base_differences_are_matched_by_case_name() {
+        let anon = "debug: uffd-failinject: anon continue: anonymous memory has no MINOR mode (EINVAL)";
+        assert!(expected_skip(anon).is_some());
+        assert!(expected_skip("uffd-memtype-module testmem: wp fault").is_none());
+        assert!(base_difference("base: uffd-hugetlb-fill-race: shared: no SIGBUS").is_some());
+        assert!(base_difference("base: uffd-ops-regs: register anon missing").is_none());
+    }
+}
