@@ -7,7 +7,8 @@
 //! series when it points into a file the series adds or at a line it adds or
 //! changes (from `git diff -U0`), the way the build bots attribute reports.
 
-use crate::kbuild::{self, JOBS};
+use crate::cache;
+use crate::kbuild;
 use crate::proc;
 use crate::results::{Case, Outcome};
 use crate::tree::git;
@@ -126,12 +127,14 @@ pub fn rust_diagnostics(output: &str, src: &str) -> Vec<Diagnostic> {
 fn relative(path: &str, src: &str) -> String {
     let p = path.trim();
     let p = p.strip_prefix(src).unwrap_or(p).trim_start_matches('/');
-    // O= builds name sources as "../linux-check/mm/x.c" or "./mm/x.c".
+    // O= builds name sources as "../linux-check/mm/x.c" (or linux-base) or "./mm/x.c".
     let p = p.trim_start_matches("./");
-    match p.find("linux-check/") {
-        Some(i) => p[i + "linux-check/".len()..].to_string(),
-        None => p.to_string(),
+    for tree in ["linux-check/", "linux-base/"] {
+        if let Some(i) = p.find(tree) {
+            return p[i + tree.len()..].to_string();
+        }
     }
+    p.to_string()
 }
 
 /// The diagnostics that belong to the series.
@@ -162,22 +165,57 @@ fn is_kernel_source(f: &str) -> bool {
     !f.starts_with("tools/") && !f.starts_with("Documentation/") && !f.starts_with("scripts/")
 }
 
+/// A diagnostic without its line: what stays the same when lines move.
+pub fn signature(d: &Diagnostic) -> String {
+    // "path:line[:col]: message" -> "message"
+    let msg = d.text.splitn(4, ':').collect::<Vec<_>>();
+    let text = match msg.as_slice() {
+        [_, _, col, rest] if col.trim().parse::<u32>().is_ok() => rest.trim(),
+        [_, _, rest @ ..] => return format!("{}: {}", d.file, rest.join(":").trim()),
+        _ => d.text.as_str(),
+    };
+    format!("{}: {text}", d.file)
+}
+
+/// The diagnostics that count against the series: at a line it adds or
+/// changes, or (as the 0-day bot compares) not among the base's
+/// diagnostics of the same files and config, wherever they point.
+pub fn new_diagnostics<'a>(tip: &'a [Diagnostic], base: &[Diagnostic], touched: &Touched) -> Vec<&'a Diagnostic> {
+    let known: std::collections::BTreeSet<String> = base.iter().map(signature).collect();
+    tip.iter().filter(|d| touched.covers(&d.file, d.line) || !known.contains(&signature(d))).collect()
+}
+
+/// One `make W=1 C=2 -k` of the given C files in `which`'s tree and build.
+fn w1_sparse(ws: &Workspace, which: Kernel, files: &[&String]) -> Result<(bool, String)> {
+    let targets: Vec<String> = files.iter().map(|f| make_target(f)).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    proc::probe(kbuild::make(ws, which).arg(kbuild::jobs()).args(["-k", "W=1", "C=2"]).args(&targets))
+}
+
+/// W=1 and sparse on every C file the series touches, in one make at the
+/// tip and one on the base (the files the base has), one case per file.
 fn c_warnings(ws: &Workspace, src: &str, touched: &Touched) -> Result<Vec<Case>> {
-    let mut cases = Vec::new();
     let files: Vec<&String> = touched.files().filter(|f| f.ends_with(".c") && is_kernel_source(f)).collect();
+    let step = Step::start(format!("W=1 + sparse (C=2) on the {} touched C file(s), tip and base", files.len()));
+    let (ok, out) = w1_sparse(ws, Kernel::Check("default"), &files)?;
+    let base_src = ws.source_dir(Kernel::Base);
+    let in_base: Vec<&String> = files.iter().copied().filter(|f| base_src.join(f).is_file()).collect();
+    let (base_ok, base_out) = w1_sparse(ws, Kernel::Base, &in_base)?;
+    let secs = step.done();
+    let base_diags = diagnostics(&base_out, &base_src.to_string_lossy());
+    let diags: Vec<Diagnostic> = diagnostics(&out, src).into_iter().filter(|d| !by_design(d)).collect();
+    let new = new_diagnostics(&diags, &base_diags, touched);
+    let mut cases = Vec::new();
     for f in files {
-        let step = Step::start(format!("W=1 + sparse: {f}"));
-        let (ok, out) =
-            proc::probe(kbuild::make(ws, Kernel::Check("default")).args(["W=1", "C=2", &make_target(f)]))?;
-        let secs = step.done();
         let name = format!("W=1 + sparse (C=2): no new warnings in {f}");
-        if !ok {
-            cases.push(Case::new(name, Outcome::Fail, proc::last_lines(&out, 15)));
+        if !ok && !new.iter().any(|d| &d.file == f) {
+            cases.push(Case::new(name, Outcome::Fail, format!("make W=1 C=2 failed: {}", proc::last_lines(&out, 15))));
             continue;
         }
-        let diags: Vec<Diagnostic> =
-            diagnostics(&out, src).into_iter().filter(|d| !by_design(d)).collect();
-        cases.push(case_from(name, &attributable(&diags, touched), secs));
+        let mine: Vec<&Diagnostic> = new.iter().copied().filter(|d| &d.file == f).collect();
+        cases.push(case_from(name, &mine, secs));
+    }
+    if !base_ok {
+        info(format!("note: make W=1 C=2 on the base ended non-zero: {}", proc::last_lines(&base_out, 5)));
     }
     Ok(cases)
 }
@@ -196,15 +234,19 @@ fn kernel_doc(repo: &Path, src: &str, touched: &Touched) -> Result<Case> {
         .filter(|f| (f.ends_with(".c") || f.ends_with(".h")) && is_kernel_source(f))
         .collect();
     let step = Step::start(format!("kernel-doc -Wall on {} touched source file(s)", files.len()));
-    let (_, out) = proc::probe(
+    let (ok, out) = proc::probe(
         Command::new(repo.join("scripts/kernel-doc"))
             .current_dir(repo)
             .args(["-none", "-Wall"])
             .args(files.iter().map(|s| s.as_str())),
     )?;
     let secs = step.done();
+    let name = "kernel-doc -Wall: no warnings on lines the series adds";
+    if !ok {
+        return Ok(Case::new(name, Outcome::Fail, format!("scripts/kernel-doc exited non-zero: {}", proc_tail(&out))));
+    }
     let diags = diagnostics(&out, src);
-    Ok(case_from("kernel-doc -Wall: no warnings on lines the series adds".into(), &attributable(&diags, touched), secs))
+    Ok(case_from(name.into(), &attributable(&diags, touched), secs))
 }
 
 fn docs(ws: &Workspace, repo: &Path, src: &str, touched: &Touched) -> Result<Case> {
@@ -258,7 +300,8 @@ fn rust_checks(ws: &Workspace, src: &str, touched: &Touched) -> Result<Vec<Case>
     let step = Step::start("CLIPPY=1: rust/kernel.o and the Rust sample");
     let (ok, out) = proc::probe(
         kbuild::make(ws, Kernel::Check("default"))
-            .args([JOBS, "CLIPPY=1", "rust/kernel.o", "samples/rust/rust_uffd_mem.o"]),
+            .arg(kbuild::jobs())
+            .args(["CLIPPY=1", "rust/kernel.o", "samples/rust/rust_uffd_mem.o"]),
     )?;
     let secs = step.done();
     let diags = rust_diagnostics(&out, src);
@@ -347,28 +390,39 @@ fn sample_policy(repo: &Path) -> Result<Case> {
     })
 }
 
-fn matrix(ws: &Workspace) -> Vec<Case> {
+/// The tip in each config variant, each result kept by the tip's tree and
+/// the merged config (cache.rs).
+fn matrix(ws: &Workspace, tip_tree: &str) -> Result<Vec<Case>> {
     let mut cases = Vec::new();
     for variant in MATRIX {
-        let step = Step::start(format!("tip build, config variant {variant}"));
-        let res = kbuild::build_kernel(ws, Kernel::Check(variant), &crate::check::variant_fragments(ws, variant));
-        let secs = step.done();
-        let name = format!("tip builds with config variant {variant}");
-        cases.push(match res {
-            Ok(()) => Case::new(name, Outcome::Pass, format!("{secs:.0}s")),
-            Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
-        });
+        let fragments = crate::check::variant_fragments(ws, variant);
+        let key = cache::key(ws, "matrix build", &[tip_tree, &cache::fragments_text(&fragments)?])?;
+        let what = format!("tip build, config variant {variant}");
+        cases.extend(cache::cached(ws, &key, &what, || {
+            let step = Step::start(&what);
+            let res = kbuild::build_kernel(ws, Kernel::Check(variant), &fragments);
+            let secs = step.done();
+            let name = format!("tip builds with config variant {variant}");
+            Ok(vec![match res {
+                Ok(()) => Case::new(name, Outcome::Pass, format!("{secs:.0}s")),
+                Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
+            }])
+        })?);
     }
-    cases
+    Ok(cases)
 }
 
 /// MAINTAINERS: `get_maintainer.pl --self-test=patterns` reports nothing on
 /// the lines the series adds, and each patch's recipients are printed.
 fn maintainers(ws: &Workspace, repo: &Path, touched: &Touched) -> Result<Case> {
     let step = Step::start("get_maintainer.pl: --self-test=patterns, recipients per patch");
-    let (_, out) = proc::probe(
+    let (ok, out) = proc::probe(
         Command::new("perl").arg(repo.join("scripts/get_maintainer.pl")).arg("--self-test=patterns").current_dir(repo),
     )?;
+    let name = "get_maintainer.pl --self-test=patterns: the series' MAINTAINERS lines match files";
+    if !ok {
+        return Ok(Case::new(name, Outcome::Fail, format!("get_maintainer.pl --self-test exited non-zero: {}", proc_tail(&out))));
+    }
     // "./MAINTAINERS:123: warning: no file matches	F:	path"
     let problems: Vec<&str> = out
         .lines()
@@ -380,18 +434,20 @@ fn maintainers(ws: &Workspace, repo: &Path, touched: &Touched) -> Result<Case> {
         })
         .collect();
     for p in crate::tree::patch_files(ws)? {
-        let (_, who) = proc::probe(
+        let (ok, who) = proc::probe(
             Command::new("perl")
                 .arg(repo.join("scripts/get_maintainer.pl"))
                 .args(["--nogit", "--nogit-fallback", "--norolestats", "--nomultiline", "--separator", ", "])
                 .arg(&p)
                 .current_dir(repo),
         )?;
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        info(format!("{name}: {}", who.trim()));
+        let patch = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if !ok {
+            return Ok(Case::new(name, Outcome::Fail, format!("get_maintainer.pl on {patch} exited non-zero: {}", proc_tail(&who))));
+        }
+        info(format!("{patch}: {}", who.trim()));
     }
     let secs = step.done();
-    let name = "get_maintainer.pl --self-test=patterns: the series' MAINTAINERS lines match files";
     Ok(if problems.is_empty() {
         Case::new(name, Outcome::Pass, format!("{secs:.0}s"))
     } else {
@@ -399,13 +455,28 @@ fn maintainers(ws: &Workspace, repo: &Path, touched: &Touched) -> Result<Case> {
     })
 }
 
-/// Runs the build-bot checks on the check worktree, which must be at the tip.
+/// Runs the build-bot checks on the check worktree, which must be at the
+/// tip; their results are kept by the tip's and the base's trees and the
+/// config (cache.rs), the matrix builds' each by their own config.
 pub fn buildbot(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
+    let tip_tree = cache::tree_id(repo, "HEAD")?;
+    let base_tree = cache::tree_id(repo, BASE_TAG)?;
+    let fragments = crate::check::variant_fragments(ws, "default");
+    let key = cache::key(ws, "build-bot checks", &[&tip_tree, &base_tree, &cache::fragments_text(&fragments)?])?;
+    let mut cases = cache::cached(ws, &key, "build-bot checks at the tip", || tip_checks(ws, repo))?;
+    cases.extend(matrix(ws, &tip_tree)?);
+    Ok(cases)
+}
+
+fn tip_checks(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     let src = repo.to_string_lossy().into_owned();
     let diff = proc::output(git(repo).args(["diff", "-U0", "--no-color", &format!("{BASE_TAG}..HEAD")]))?;
     let touched = Touched::from_diff(&diff);
-    // The tip in the default config, prepared for single-object builds.
+    // The tip in the default config, prepared for single-object builds,
+    // and the base in the same config, for the warnings' comparison.
     kbuild::build_kernel(ws, Kernel::Check("default"), &crate::check::variant_fragments(ws, "default"))?;
+    crate::tree::ensure_worktree(ws, &ws.linux_base())?;
+    kbuild::build_kernel(ws, Kernel::Base, &ws.config_fragments(Kernel::Base))?;
     let mut cases = module_symbols(ws)?;
     cases.push(sample_policy(repo)?);
     cases.extend(c_warnings(ws, &src, &touched)?);
@@ -413,7 +484,6 @@ pub fn buildbot(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     cases.push(maintainers(ws, repo, &touched)?);
     cases.push(docs(ws, repo, &src, &touched)?);
     cases.extend(rust_checks(ws, &src, &touched)?);
-    cases.extend(matrix(ws));
     Ok(cases)
 }
 
@@ -449,6 +519,26 @@ diff --git a/lib/new.c b/lib/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/l
         let t = Touched::from_diff(DIFF);
         let mine: Vec<u32> = attributable(&d, &t).iter().map(|d| d.line).collect();
         assert_eq!(mine, vec![12, 7]);
+    }
+
+    /// W=1 on the base and the tip: a warning the series causes at a line
+    /// it does not touch (an unused variable left when it removes the last
+    /// use) is new; the base's own warning, moved by the series' lines, is not.
+    #[test]
+    fn warnings_are_compared_with_the_base_as_sets() {
+        let base = diagnostics(
+            "/w/linux-base/mm/a.c:100:1: warning: no previous prototype for function 'old' [-Wmissing-prototypes]\n",
+            "/w/linux-base",
+        );
+        let tip = diagnostics(
+            "/w/linux-check/mm/a.c:103:1: warning: no previous prototype for function 'old' [-Wmissing-prototypes]\n\
+             /w/linux-check/mm/a.c:60:6: warning: unused variable 'n' [-Wunused-variable]\n",
+            "/w/linux-check",
+        );
+        let t = Touched::from_diff(DIFF);
+        let new: Vec<u32> = new_diagnostics(&tip, &base, &t).iter().map(|d| d.line).collect();
+        assert_eq!(new, vec![60]);
+        assert!(attributable(&tip, &t).is_empty(), "by line alone both would pass");
     }
 
     #[test]

@@ -133,24 +133,48 @@ pub fn variant_fragments(ws: &Workspace, variant: &str) -> Vec<std::path::PathBu
     v
 }
 
+/// Whether a change to `path` can change what a kernel build reads.
+pub fn is_kernel_input(path: &str) -> bool {
+    !(path.starts_with("tools/") || path.starts_with("Documentation/") || path == "MAINTAINERS")
+}
+
 /// Builds every patch of the series in turn, in every config variant, in
-/// the check worktree (one build directory per variant keeps them incremental).
+/// the check worktree (one build directory per variant keeps them
+/// incremental).  A result is kept by the patch's tree and config (see
+/// cache.rs); a patch that changes nothing a kernel build reads (only
+/// tools/, Documentation/, MAINTAINERS) has the result of the patch before.
 fn bisect_builds(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     let commits = proc::output(git(repo).args(["rev-list", "--reverse", &format!("{BASE_TAG}..HEAD")]))?;
     let commits: Vec<String> = commits.lines().map(str::to_string).collect();
     let mut cases = Vec::new();
-    for (i, c) in commits.iter().enumerate() {
-        let subject = proc::output(git(repo).args(["log", "-1", "--format=%s", c]))?;
-        proc::run(git(repo).args(["checkout", "-q", "--detach", c]))?;
-        for variant in CONFIG_VARIANTS {
+    for variant in CONFIG_VARIANTS {
+        let fragments = variant_fragments(ws, variant);
+        let config = crate::cache::fragments_text(&fragments)?;
+        let mut previous: Option<Case> = None;
+        for (i, c) in commits.iter().enumerate() {
+            let subject = proc::output(git(repo).args(["log", "-1", "--format=%s", c]))?;
             let name = format!("builds at patch {}/{} ({variant}): {}", i + 1, commits.len(), subject.trim());
-            let step = Step::start(format!("building patch {}/{} ({variant})", i + 1, commits.len()));
-            let res = kbuild::build_kernel(ws, Kernel::Check(variant), &variant_fragments(ws, variant));
-            step.done();
-            cases.push(match res {
-                Ok(()) => Case::new(name, Outcome::Pass, ""),
-                Err(e) => Case::new(name, Outcome::Fail, e.to_string()),
-            });
+            let changed = proc::output(git(repo).args(["diff", "--name-only", &format!("{c}^"), c]))?;
+            if let (Some(prev), false) = (&previous, changed.lines().any(is_kernel_input)) {
+                let detail = format!("no kernel input changed (tools/, Documentation/, MAINTAINERS only): as patch {i}");
+                info(format!("patch {}/{}: {detail}", i + 1, commits.len()));
+                cases.push(Case::new(name, prev.outcome, format!("{detail}{}", if prev.detail.is_empty() { String::new() } else { format!(": {}", prev.detail) })));
+                continue;
+            }
+            let key = crate::cache::key(ws, "per-patch build", &[&crate::cache::tree_id(repo, c)?, &config])?;
+            let what = format!("building patch {}/{} ({variant})", i + 1, commits.len());
+            let result = crate::cache::cached(ws, &key, &what, || {
+                proc::run(git(repo).args(["checkout", "-q", "--detach", c]))?;
+                let step = Step::start(&what);
+                let res = kbuild::build_kernel(ws, Kernel::Check(variant), &fragments);
+                step.done();
+                Ok(vec![match res {
+                    Ok(()) => Case::new(name.clone(), Outcome::Pass, ""),
+                    Err(e) => Case::new(name.clone(), Outcome::Fail, e.to_string()),
+                }])
+            })?;
+            previous = result.first().cloned();
+            cases.extend(result);
         }
     }
     Ok(cases)
@@ -185,10 +209,28 @@ pub fn check(ws: &Workspace, bisect: bool) -> Result<Vec<Case>> {
         Result::Ok(())
     };
     timed("tree-layout copies", &mut cases, &mut || layout_cases(ws, &check_tree))?;
-    timed("checkpatch --strict", &mut cases, &mut || patches.iter().map(|p| checkpatch(&check_tree, p)).collect())?;
+    let tip_tree = crate::cache::tree_id(&check_tree, "HEAD")?;
+    timed("checkpatch --strict", &mut cases, &mut || {
+        let mut all = Vec::new();
+        for p in &patches {
+            let text = std::fs::read_to_string(p).map_err(|e| crate::ui::Error::new(format!("cannot read {}: {e}", p.display())))?;
+            let key = crate::cache::key(ws, "checkpatch --strict", &[&text, &tip_tree])?;
+            let what = format!("checkpatch {}", p.file_name().unwrap_or_default().to_string_lossy());
+            all.extend(crate::cache::cached(ws, &key, &what, || Ok(vec![checkpatch(&check_tree, p)?]))?);
+        }
+        Ok(all)
+    })?;
     timed("b4 mails round trip", &mut cases, &mut || {
-        let mails = crate::mail::write_mails(ws)?;
-        Ok(vec![crate::mail::mails_round_trip(ws, &mails)?])
+        let mut inputs = vec![std::fs::read_to_string(ws.root.join("series/cover-letter.txt")).unwrap_or_default()];
+        for p in &patches {
+            inputs.push(std::fs::read_to_string(p)?);
+        }
+        let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+        let key = crate::cache::key(ws, "b4 mails round trip", &refs)?;
+        crate::cache::cached(ws, &key, "b4 mails round trip", || {
+            let mails = crate::mail::write_mails(ws)?;
+            Ok(vec![crate::mail::mails_round_trip(ws, &mails)?])
+        })
     })?;
     if bisect {
         timed("per-patch builds", &mut cases, &mut || bisect_builds(ws, &check_tree))?;
@@ -229,6 +271,16 @@ mod tests {
         let p = "diff --git a/lib/x.c b/lib/x.c\nnew file mode 100644\n--- /dev/null\n\
                  diff --git a/mm/y.c b/mm/y.c\nindex 1..2 100644\n";
         assert_eq!(new_files(p), vec!["lib/x.c"]);
+    }
+
+    #[test]
+    fn what_a_kernel_build_reads() {
+        assert!(!is_kernel_input("tools/testing/selftests/mm/uffd-ops-regs.c"));
+        assert!(!is_kernel_input("Documentation/mm/vm_uffd_ops.rst"));
+        assert!(!is_kernel_input("MAINTAINERS"));
+        assert!(is_kernel_input("mm/userfaultfd.c"));
+        assert!(is_kernel_input("samples/rust/rust_uffd_mem.rs"));
+        assert!(is_kernel_input("lib/Kconfig.debug"));
     }
 
     #[test]

@@ -10,7 +10,17 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-pub const JOBS: &str = "-j3";
+/// `-j` for kernel builds: the machine's CPUs plus one (a job waiting on
+/// I/O leaves a CPU idle otherwise).
+pub fn jobs() -> String {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    format!("-j{}", cpus + 1)
+}
+
+/// ccache's directory, shared by every clone on the machine.
+pub fn ccache_dir(ws: &Workspace) -> PathBuf {
+    ws.cache.join("ccache")
+}
 
 /// `make` for the kernel tree of `which`, with the pinned toolchain.  Every
 /// kernel make of the workspace holds one lock (in the cache directory), so
@@ -24,6 +34,14 @@ pub fn make(ws: &Workspace, which: Kernel) -> Command {
         .arg(ws.source_dir(which))
         .arg(format!("O={}", ws.out_dir(which).display()))
         .arg("LLVM=-16")
+        // Through ccache (cache in ~/.cache/vm-uffd-ops/ccache, paths
+        // relative to the clone's build/, so another clone hits too); the
+        // fixed KBUILD_BUILD_* below keep the objects identical.
+        .arg("CC=ccache clang-16")
+        .env("CCACHE_DIR", ccache_dir(ws))
+        .env("CCACHE_BASEDIR", ws.build_dir())
+        .env("CCACHE_MAXSIZE", "20G")
+        .env("CCACHE_SLOPPINESS", "time_macros")
         .arg("RUSTC=/usr/bin/rustc")
         .arg("RUSTDOC=/usr/bin/rustdoc")
         .arg("CLIPPY_DRIVER=/usr/bin/clippy-driver")
@@ -71,18 +89,38 @@ pub fn unmet_entries(fragment: &str, config: &str) -> Vec<String> {
     unmet
 }
 
-/// Whether the tree's Kconfig defines `CONFIG_X` (the fragment also names
-/// options the series adds, which the base tree does not have).
-fn symbol_defined(tree: &Path, config_sym: &str) -> bool {
-    let sym = config_sym.trim_start_matches("CONFIG_");
-    let pattern = format!("^\\s*(menu)?config {sym}\\s*$");
-    Command::new("git")
+/// The symbols the tree's Kconfig files define (the fragment also names
+/// options the series adds, which the base tree does not have): one
+/// `git grep` per configure, not one per symbol.
+fn kconfig_symbols(tree: &Path) -> Result<std::collections::BTreeSet<String>> {
+    let out = Command::new("git")
         .arg("-C")
         .arg(tree)
-        .args(["grep", "-q", "-E", &pattern, "--", "*Kconfig*"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(true)
+        .args(["grep", "-h", "-E", "^\\s*(menu)?config [A-Za-z0-9_]+\\s*$", "--", "*Kconfig*"])
+        .output()
+        .map_err(|e| Error::new(format!("cannot run git grep in {}: {e}", tree.display())))?;
+    // 1: nothing matched, which no kernel tree gives; 128: not a git tree.
+    if !out.status.success() {
+        return Err(Error::new(format!(
+            "git grep for Kconfig symbols failed in {} ({}): {}",
+            tree.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+        .hint("the kernel tree must be a git work tree (cargo xtask tree makes one)"));
+    }
+    Ok(parse_kconfig_symbols(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// `CONFIG_` names of "config X" / "menuconfig X" lines.
+fn parse_kconfig_symbols(text: &str) -> std::collections::BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let sym = l.strip_prefix("menuconfig ").or_else(|| l.strip_prefix("config "))?;
+            Some(format!("CONFIG_{}", sym.trim()))
+        })
+        .collect()
 }
 
 /// Writes `.config` = tinyconfig + fragments, only when the inputs changed
@@ -97,11 +135,8 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
     // A symbol the tree starts to define (a patch adding a Kconfig option
     // the fragment asks for) must reconfigure too; kbuild then rebuilds only
     // what depends on it.
-    let defined: Vec<String> = fragment_entries(&inputs)
-        .into_iter()
-        .map(|(k, _)| k)
-        .filter(|k| symbol_defined(&ws.source_dir(which), k))
-        .collect();
+    let symbols = kconfig_symbols(&ws.source_dir(which))?;
+    let defined: Vec<String> = fragment_entries(&inputs).into_iter().map(|(k, _)| k).filter(|k| symbols.contains(k)).collect();
     let stamp_text = format!("{inputs}\n# defined in this tree: {}\n", defined.join(" "));
     let stamp = out.join(".xtask-config-inputs");
     if out.join(".config").is_file() && std::fs::read_to_string(&stamp).ok().as_deref() == Some(&stamp_text) {
@@ -110,7 +145,7 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
         let config = std::fs::read_to_string(out.join(".config")).unwrap_or_default();
         let unmet: Vec<String> = unmet_entries(&inputs, &config)
             .into_iter()
-            .filter(|u| symbol_defined(&ws.source_dir(which), u.split('=').next().unwrap_or("")))
+            .filter(|u| symbols.contains(u.split('=').next().unwrap_or("")))
             .collect();
         if unmet.is_empty() {
             return Ok(());
@@ -137,7 +172,7 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
     let config = std::fs::read_to_string(out.join(".config"))?;
     let unmet: Vec<String> = unmet_entries(&inputs, &config)
         .into_iter()
-        .filter(|u| symbol_defined(&ws.source_dir(which), u.split('=').next().unwrap_or("")))
+        .filter(|u| symbols.contains(u.split('=').next().unwrap_or("")))
         .collect();
     if !unmet.is_empty() {
         return Err(Error::new(format!("config symbols not as requested: {}", unmet.join(", ")))
@@ -157,13 +192,23 @@ pub fn build_kernel(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Res
     let _ = std::fs::remove_file(&log);
     let step = Step::start(format!("building {} (log: {})", which.label(), log.display()));
     proc::run_logged(
-        make(ws, which).arg(JOBS).args(["bzImage", "modules", "headers"]),
+        make(ws, which).arg(jobs()).args(targets(which)),
         &log,
         "kernel build",
         Duration::from_secs(60),
     )?;
     step.done();
     Ok(())
+}
+
+/// What a build makes: the matrix builds never boot, so they compile
+/// `vmlinux modules` only (the modules are the memory types' compile
+/// coverage); every other build also makes the bzImage and the headers.
+fn targets(which: Kernel) -> &'static [&'static str] {
+    match which {
+        Kernel::Check(v) if v != "default" => &["vmlinux", "modules"],
+        _ => &["bzImage", "modules", "headers"],
+    }
 }
 
 pub fn bzimage(ws: &Workspace, which: Kernel) -> PathBuf {
@@ -199,6 +244,14 @@ mod tests {
         let frag = "CONFIG_SHMEM=y\nCONFIG_TMPFS=y\nCONFIG_SHMEM=n\n";
         let config = "# CONFIG_SHMEM is not set\nCONFIG_TMPFS=y\n";
         assert!(unmet_entries(frag, config).is_empty());
+    }
+
+    #[test]
+    fn kconfig_symbols_of_config_and_menuconfig_lines() {
+        let text = "config USERFAULTFD\nmenuconfig RUST\n\tconfig  \nconfig TEST_UFFD_MEMTYPE\n";
+        let s = parse_kconfig_symbols(text);
+        assert!(s.contains("CONFIG_USERFAULTFD") && s.contains("CONFIG_RUST") && s.contains("CONFIG_TEST_UFFD_MEMTYPE"));
+        assert_eq!(s.len(), 3);
     }
 
     #[test]

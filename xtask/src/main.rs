@@ -4,6 +4,7 @@
 mod bench;
 mod benchreport;
 mod buildbot;
+mod cache;
 mod check;
 mod demo;
 mod export;
@@ -39,17 +40,21 @@ commands:
                            boot the built kernel in QEMU and run CMD as root in it
                            (--cpus: the guest's CPUs, default 2, at most 8)
   run                      set-up, tree, build, boot and a demonstration of MISSING/MINOR faults
-  test [--vm-only|--debug] everything: unit tests, build, selftests in the VM on the tip, the
+  test [--vm-only|--debug] [--no-cache]
+                           everything: unit tests, build, selftests in the VM on the tip, the
                            behaviour-pinning tests on the base, the debug profile, the harness's
                            self-checks, series checks (--vm-only: the tip's VM tests only, for a
                            quick edit-test loop; --debug: the debug profile's whole suite only)
   export                   regenerate patches/ and the tree-layout copies from build/linux
   send --dry-run           the series as mails with b4 (To/Cc from get_maintainer.pl) in
                            build/mail, checked to apply back to the same tree; never sends
-  check [--no-bisect]      series checks: git am, tree-layout copies, checkpatch, b4 round trip,
+  check [--no-bisect] [--no-cache]
+                           series checks: git am, tree-layout copies, checkpatch, b4 round trip,
                            per-patch builds (not with --no-bisect), and at the tip W=1, sparse,
                            kernel-doc, htmldocs, rustfmt, clippy, rustdoc, module symbols and
-                           a config matrix; prints the time each took
+                           a config matrix; prints the time each took.  Results of these
+                           checks are kept by content in ~/.cache/vm-uffd-ops/results
+                           (--no-cache: run them all again)
   bench [--no-build]       userfaultfd fill costs, base v6.18.15 vs tip (icount and wall clock),
                            tables in build/bench/results.md and bench/RESULTS.md
                            (--no-build: kernels as they are, only the benchmark program built)
@@ -64,6 +69,7 @@ struct Args {
     vm_only: bool,
     dry_run: bool,
     no_build: bool,
+    no_cache: bool,
     linux: Option<PathBuf>,
     timeout: Duration,
     cpus: u32,
@@ -77,10 +83,10 @@ const OPTIONS: &[(&str, &[&str])] = &[
     ("build", &["--base", "--debug", "--linux"]),
     ("vm", &["--base", "--debug", "--timeout", "--cpus", "--"]),
     ("run", &["--linux"]),
-    ("test", &["--vm-only", "--debug", "--linux"]),
+    ("test", &["--vm-only", "--debug", "--linux", "--no-cache"]),
     ("export", &[]),
     ("send", &["--dry-run"]),
-    ("check", &["--no-bisect"]),
+    ("check", &["--no-bisect", "--no-cache"]),
     ("bench", &["--no-build", "--linux"]),
     ("help", &[]),
     ("--help", &[]),
@@ -95,7 +101,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
         .find(|(c, _)| *c == command)
         .map(|(_, o)| *o)
         .ok_or_else(|| Error::new(format!("unknown command `{command}`")).hint("see `cargo xtask help`"))?;
-    let mut a = Args { command: command.clone(), base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
+    let mut a = Args { command: command.clone(), base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, no_cache: false, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -113,6 +119,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--vm-only" => a.vm_only = true,
             "--dry-run" => a.dry_run = true,
             "--no-build" => a.no_build = true,
+            "--no-cache" => a.no_cache = true,
             "--linux" => {
                 a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
             }
@@ -162,6 +169,9 @@ fn dispatch(a: &Args) -> Result<()> {
         return Ok(());
     }
     let ws = Workspace::discover()?;
+    if a.no_cache {
+        cache::disable();
+    }
     match a.command.as_str() {
         "setup" if a.check_only => setup::check(&ws),
         "setup" => setup::install(&ws),

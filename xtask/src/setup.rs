@@ -37,6 +37,9 @@ const DEBIAN_PACKAGES: &[(&str, Option<&str>)] = &[
     ("kmod", None),
     ("perl", None),
     ("sparse", None),
+    // Every kernel build compiles through it (kbuild.rs): a fresh clone
+    // on a machine that built the same sources before compiles nothing again.
+    ("ccache", None),
     ("xz-utils", None),
     ("git", None),
     ("qemu-system-x86", None),
