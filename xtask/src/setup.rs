@@ -4,7 +4,7 @@
 //! that builds v6.18.15's Rust code (1.96 fails in rust/kernel/irq/request.rs).
 
 use crate::proc;
-use crate::ui::{Error, Result, Step};
+use crate::ui::{info, Error, Result, Step};
 use crate::workspace::Workspace;
 use std::process::Command;
 
@@ -163,6 +163,79 @@ pub fn check(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
+extern "C" {
+    fn geteuid() -> u32;
+}
+
+/// The packages apt's simulation says it would remove ("Remv pkg [ver]").
+pub fn removals(simulation: &str) -> Vec<String> {
+    simulation
+        .lines()
+        .filter_map(|l| l.strip_prefix("Remv "))
+        .map(|r| r.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+        .collect()
+}
+
+/// apt-get install of `wanted` (output in build/logs/setup-apt.log), after
+/// checking each pinned version is still in the archive and saying what
+/// apt will remove and what is held, and why.
+fn apt_install(ws: &Workspace, wanted: &[String]) -> Result<()> {
+    // SAFETY: geteuid() has no preconditions.
+    if unsafe { geteuid() } != 0 {
+        return Err(Error::new("setup installs Debian packages with apt-get, which needs root")
+            .hint(format!("run it as root, or install these yourself: {}", wanted.join(" "))));
+    }
+    let log = ws.logs().join("setup-apt.log");
+    let _ = std::fs::remove_file(&log);
+    let step = Step::start(format!("apt-get update (log: {})", log.display()));
+    proc::run_logged(Command::new("apt-get").arg("update").arg("-q"), &log, "apt-get update", std::time::Duration::from_secs(30))
+        .map_err(|e| e.hint("check that the Debian archive in /etc/apt is reachable"))?;
+    step.done();
+    for w in wanted.iter().filter(|w| w.contains('=')) {
+        let (pkg, version) = w.split_once('=').unwrap_or((w, ""));
+        let listed = proc::output(Command::new("apt-cache").args(["madison", pkg])).unwrap_or_default();
+        if !listed.lines().any(|l| l.split('|').nth(1).is_some_and(|v| v.trim() == version)) {
+            return Err(Error::new(format!("{pkg} {version} is no longer in the Debian archive")).hint(format!(
+                "the workspace pins it (RUST_PIN in xtask/src/setup.rs: {}); fetch its .deb from snapshot.debian.org \
+                 and `apt install ./` it, or move the pin to a version that builds v{} (see the README)",
+                "newer rustc does not build the base's Rust code",
+                crate::workspace::BASE_VERSION
+            )));
+        }
+    }
+    let mut sim = Command::new("apt-get");
+    sim.args(["install", "-s", "-q", "--no-install-recommends", "--allow-downgrades"]).args(wanted);
+    let gone = removals(&proc::output(&mut sim).unwrap_or_default());
+    if !gone.is_empty() {
+        info(format!(
+            "apt will remove {} to install the pinned toolchain (they conflict with it): {}",
+            gone.len(),
+            gone.join(", ")
+        ));
+    }
+    let step = Step::start(format!("installing {} Debian package(s): {}", wanted.len(), wanted.join(" ")));
+    proc::run_logged(
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", "--allow-downgrades"])
+            .args(wanted)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+        &log,
+        "apt-get install",
+        std::time::Duration::from_secs(30),
+    )
+    .map_err(|e| e.hint("apt-get could not install the toolchain; its log says why"))?;
+    let names: Vec<&str> = DEBIAN_PACKAGES.iter().filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
+    info(format!(
+        "holding {} at {RUST_PIN} (apt-mark hold): a later apt-get upgrade would move them to a rustc that does not build v{}; \
+         `apt-mark unhold` them to undo",
+        names.join(" "),
+        crate::workspace::BASE_VERSION
+    ));
+    proc::run_logged(Command::new("apt-mark").arg("hold").args(&names), &log, "apt-mark hold", std::time::Duration::from_secs(30))?;
+    step.done();
+    Ok(())
+}
+
 /// Installs whatever is missing.  Idempotent: a complete machine does nothing.
 pub fn install(ws: &Workspace) -> Result<()> {
     let status = status(ws);
@@ -192,19 +265,7 @@ pub fn install(ws: &Workspace) -> Result<()> {
             wanted.retain(|d| !d.contains('='));
             wanted.extend(pinned.iter().cloned());
         }
-        let step = Step::start(format!("installing {} Debian package(s)", wanted.len()));
-        proc::run(Command::new("apt-get").arg("update").arg("-q"))?;
-        proc::run(
-            Command::new("apt-get")
-                .args(["install", "-y", "-q", "--no-install-recommends", "--allow-downgrades"])
-                .args(&wanted)
-                .env("DEBIAN_FRONTEND", "noninteractive"),
-        )
-        .map_err(|e| e.hint("apt-get could not install the toolchain; check the archive is reachable"))?;
-        let names: Vec<&str> = DEBIAN_PACKAGES.iter().filter(|(_, v)| v.is_some()).map(|(n, _)| *n).collect();
-        proc::run(Command::new("apt-mark").arg("hold").args(&names))
-            .map_err(|e| e.hint("apt-mark hold failed: the pinned Rust packages may be upgraded by a later apt-get"))?;
-        step.done();
+        apt_install(ws, &wanted)?;
     }
     if status.iter().any(|t| t.name == "crate:bindgen-cli" && t.present.is_none()) {
         let step = Step::start(format!("installing bindgen-cli {BINDGEN_VERSION} from crates.io"));
@@ -244,4 +305,18 @@ pub fn ensure(ws: &Workspace) -> Result<()> {
     }
     eprintln!("==> some tools are missing; running setup first");
     install(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `apt-get install -s` as apt 2.6 (Debian 12) prints it.
+    #[test]
+    fn apt_simulation_removals_are_named() {
+        let sim = "Reading package lists...\nThe following packages will be REMOVED:\n  qemu-utils\n\
+                   Remv qemu-utils [1:10.0.2+ds-2+deb13u1~bpo12+1]\nInst qemu-system-x86 (1:7.2+dfsg-7+deb12u18 Debian:12.12/stable [amd64])\n";
+        assert_eq!(removals(sim), vec!["qemu-utils [1:10.0.2+ds-2+deb13u1~bpo12+1]"]);
+        assert!(removals("Inst a (1 Debian)\n").is_empty());
+    }
 }

@@ -31,28 +31,45 @@ fn ensure_identity(repo: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The Debian archive URI in apt sources text: deb822 ("URIs: ...",
+/// `*.sources`) or one-line ("deb [opts] URI suite comp", sources.list).
+pub fn mirror_in(text: &str) -> Option<String> {
+    for line in text.lines().map(str::trim) {
+        let uris: Vec<&str> = if let Some(u) = line.strip_prefix("URIs:") {
+            u.split_whitespace().collect()
+        } else if let Some(rest) = line.strip_prefix("deb ").or_else(|| line.strip_prefix("deb-src ")) {
+            let rest = rest.trim_start();
+            let rest = match rest.strip_prefix('[') {
+                Some(r) => r.split_once(']').map_or("", |(_, after)| after),
+                None => rest,
+            };
+            rest.split_whitespace().take(1).collect()
+        } else {
+            continue;
+        };
+        if let Some(u) = uris.into_iter().find(|u| u.trim_end_matches('/').ends_with("/debian")) {
+            return Some(u.trim_end_matches('/').to_string());
+        }
+    }
+    None
+}
+
 /// The archive URI of the Debian mirror this machine already uses (never hard-coded).
 fn debian_mirror() -> Result<String> {
-    let mut texts = Vec::new();
+    let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
     if let Ok(rd) = std::fs::read_dir("/etc/apt/sources.list.d") {
-        for e in rd.flatten() {
-            if e.path().extension().is_some_and(|x| x == "sources") {
-                texts.push(std::fs::read_to_string(e.path()).unwrap_or_default());
-            }
-        }
+        let mut more: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+        more.sort();
+        files.extend(more.into_iter().filter(|p| p.extension().is_some_and(|x| x == "sources" || x == "list")));
     }
-    for text in texts {
-        for line in text.lines() {
-            if let Some(uri) = line.strip_prefix("URIs:") {
-                let uri = uri.trim();
-                if uri.ends_with("/debian") {
-                    return Ok(uri.to_string());
-                }
-            }
-        }
-    }
-    Err(Error::new("no Debian archive found in /etc/apt/sources.list.d/*.sources")
-        .hint("download linux_6.18.15.orig.tar.xz yourself into the cache, or use --linux PATH"))
+    files
+        .iter()
+        .filter_map(|f| std::fs::read_to_string(f).ok())
+        .find_map(|t| mirror_in(&t))
+        .ok_or_else(|| {
+            Error::new("no Debian archive found in /etc/apt/sources.list or /etc/apt/sources.list.d/")
+                .hint(format!("put {ORIG_TARBALL} (sha256 {ORIG_SHA256}) into the cache yourself, or use --linux PATH"))
+        })
 }
 
 /// Downloads (once) and verifies the pristine upstream tarball.
@@ -90,7 +107,13 @@ fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
         .lines()
         .find(|l| l.contains(ORIG_TARBALL))
         .and_then(|l| l.split('\'').nth(1))
-        .ok_or_else(|| Error::new(format!("the archive does not list {ORIG_TARBALL}")))?
+        .ok_or_else(|| {
+            Error::new(format!("the archive no longer lists linux={DEBIAN_SOURCE_VERSION} ({ORIG_TARBALL})")).hint(format!(
+                "fetch {ORIG_TARBALL} from snapshot.debian.org (or linux-{BASE_VERSION}.tar.xz from kernel.org, repacked) into {}; \
+                 its sha256 must be {ORIG_SHA256}",
+                ws.cache.display()
+            ))
+        })?
         .to_string();
     let tmp = dest.with_extension("part");
     proc::run(
@@ -287,3 +310,20 @@ pub fn ensure_worktree(ws: &Workspace, path: &Path) -> Result<()> {
     step.done();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mirror_is_found_in_both_apt_source_formats() {
+        let deb822 = "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n";
+        assert_eq!(mirror_in(deb822).as_deref(), Some("http://deb.debian.org/debian"));
+        let classic = "# comment\ndeb http://ftp.de.debian.org/debian/ bookworm main\ndeb http://security.debian.org/debian-security bookworm-security main\n";
+        assert_eq!(mirror_in(classic).as_deref(), Some("http://ftp.de.debian.org/debian"));
+        let with_opts = "deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] https://mirror.example/debian bookworm main\n";
+        assert_eq!(mirror_in(with_opts).as_deref(), Some("https://mirror.example/debian"));
+        assert_eq!(mirror_in("deb http://security.debian.org/debian-security bookworm-security main\n"), None);
+    }
+}
+
