@@ -213,7 +213,7 @@ fn load_average() -> String {
 
 /// The previous run's guest output, so that `dir` only shows this run's.
 fn remove_old_logs(dir: &Path) -> Result<()> {
-    for e in std::fs::read_dir(dir)?.flatten() {
+    for e in crate::fsx::read_dir(dir)?.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with("bench-") && name.ends_with(".log") {
             std::fs::remove_file(e.path())

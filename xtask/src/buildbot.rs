@@ -378,7 +378,7 @@ pub fn rust_policy(text: &str) -> (usize, usize) {
 }
 
 fn sample_policy(repo: &Path) -> Result<Case> {
-    let text = std::fs::read_to_string(repo.join(RUST_SAMPLE))?;
+    let text = crate::fsx::read_to_string(repo.join(RUST_SAMPLE))?;
     let (lines, unsafe_tokens) = rust_policy(&text);
     let total = text.lines().count();
     info(format!("{RUST_SAMPLE}: {total} lines ({lines} non-blank), {unsafe_tokens} `unsafe`"));

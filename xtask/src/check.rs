@@ -65,7 +65,7 @@ fn checkpatch(repo: &Path, patch: &Path) -> Result<Case> {
     // checkpatch asks "does MAINTAINERS need updating?" for every new file;
     // the answer is no when an entry already covers it, so that warning is
     // dropped only after get_maintainer.pl shows every new file is covered.
-    let text = std::fs::read_to_string(patch)?;
+    let text = crate::fsx::read_to_string(patch)?;
     let covered = new_files(&text).iter().all(|f| maintained(repo, f));
     let mut cmd = Command::new("perl");
     cmd.arg(repo.join("scripts/checkpatch.pl")).args(["--strict", "--no-color", "--show-types"]);
@@ -223,7 +223,7 @@ pub fn check(ws: &Workspace, bisect: bool) -> Result<Vec<Case>> {
     timed("b4 mails round trip", &mut cases, &mut || {
         let mut inputs = vec![std::fs::read_to_string(ws.root.join("series/cover-letter.txt")).unwrap_or_default()];
         for p in &patches {
-            inputs.push(std::fs::read_to_string(p)?);
+            inputs.push(crate::fsx::read_to_string(p)?);
         }
         let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
         let key = crate::cache::key(ws, "b4 mails round trip", &refs)?;

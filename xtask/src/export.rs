@@ -80,7 +80,7 @@ pub fn export(ws: &Workspace) -> Result<()> {
     proc::run(git(&repo).args(["config", &format!("branch.{SERIES_BRANCH}.description"), &cover_description(ws)?]))?;
     let tmp = ws.build_dir().join("export.tmp");
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
+        crate::fsx::remove_dir_all(&tmp)?;
     }
     proc::output(
         git(&repo)
@@ -90,17 +90,17 @@ pub fn export(ws: &Workspace) -> Result<()> {
             .arg(&tmp)
             .arg(format!("{BASE_TAG}..{SERIES_BRANCH}")),
     )?;
-    for e in std::fs::read_dir(ws.patches())?.flatten() {
+    for e in crate::fsx::read_dir(ws.patches())?.flatten() {
         if e.path().extension().is_some_and(|x| x == "patch") {
-            std::fs::remove_file(e.path())?;
+            crate::fsx::remove_file(e.path())?;
         }
     }
     let mut n = 0;
-    for e in std::fs::read_dir(&tmp)?.flatten() {
-        std::fs::rename(e.path(), ws.patches().join(e.file_name()))?;
+    for e in crate::fsx::read_dir(&tmp)?.flatten() {
+        crate::fsx::rename(e.path(), ws.patches().join(e.file_name()))?;
         n += 1;
     }
-    std::fs::remove_dir(&tmp)?;
+    crate::fsx::remove_dir(&tmp)?;
     info(format!("{n} file(s) in patches/ (cover letter included)"));
     refresh_layout(ws, &repo, "HEAD")?;
     tree::mark_exported(ws)?;
@@ -114,20 +114,20 @@ fn refresh_layout(ws: &Workspace, repo: &Path, rev: &str) -> Result<()> {
     let wanted: BTreeSet<String> = added.iter().cloned().collect();
     for stale in project_layout_files(&ws.root).difference(&wanted) {
         info(format!("removing {stale} (the series no longer adds it)"));
-        std::fs::remove_file(ws.root.join(stale))?;
+        crate::fsx::remove_file(ws.root.join(stale))?;
     }
     for f in &added {
         let content = proc::output(git(repo).args(["show", &format!("{rev}:{f}")]))?;
         let dst: PathBuf = ws.root.join(f);
         ensure_dir(dst.parent().unwrap())?;
-        std::fs::write(&dst, content)?;
+        crate::fsx::write(&dst, content)?;
     }
     let maint = maintainers_additions(repo, rev)?;
     let mpath = ws.root.join(MAINTAINERS);
     if maint.is_empty() {
         let _ = std::fs::remove_file(&mpath);
     } else {
-        std::fs::write(&mpath, maint)?;
+        crate::fsx::write(&mpath, maint)?;
     }
     info(format!("{} tree-layout file(s) refreshed", added.len()));
     let _ = Command::new("true");

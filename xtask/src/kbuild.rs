@@ -169,7 +169,7 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
         Duration::from_secs(30),
     )?;
     proc::run_logged(make(ws, which).arg("olddefconfig"), &log, "make olddefconfig", Duration::from_secs(30))?;
-    let config = std::fs::read_to_string(out.join(".config"))?;
+    let config = crate::fsx::read_to_string(out.join(".config"))?;
     let unmet: Vec<String> = unmet_entries(&inputs, &config)
         .into_iter()
         .filter(|u| symbols.contains(u.split('=').next().unwrap_or("")))
@@ -178,7 +178,7 @@ pub fn configure(ws: &Workspace, which: Kernel, fragments: &[PathBuf]) -> Result
         return Err(Error::new(format!("config symbols not as requested: {}", unmet.join(", ")))
             .hint("a dependency is missing from config/uffd-vm.config; see make menuconfig for what each needs"));
     }
-    std::fs::write(&stamp, stamp_text)?;
+    crate::fsx::write(&stamp, stamp_text)?;
     step.done();
     Ok(())
 }

@@ -26,7 +26,7 @@ fn b4(ws: &Workspace, repo: &Path) -> Command {
 fn scratch_clone(ws: &Workspace) -> Result<PathBuf> {
     let repo = ws.build_dir().join("b4");
     if repo.exists() {
-        std::fs::remove_dir_all(&repo)?;
+        crate::fsx::remove_dir_all(&repo)?;
     }
     proc::run(Command::new("git").args(["clone", "-q", "--shared", "--no-checkout"]).arg(ws.linux()).arg(&repo))?;
     for (k, v) in [
@@ -52,7 +52,7 @@ fn cover_editor(ws: &Workspace) -> Result<PathBuf> {
          { cat \"$XTASK_COVER\"; echo; echo \"$trailers\"; } > \"$f.new\"\nmv \"$f.new\" \"$f\"\n",
     )?;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
+    crate::fsx::set_permissions(&script, std::fs::Permissions::from_mode(0o755))?;
     Ok(script)
 }
 
@@ -71,10 +71,10 @@ pub fn write_mails(ws: &Workspace) -> Result<Vec<PathBuf>> {
     )?;
     let out = ws.build_dir().join("mail");
     if out.exists() {
-        std::fs::remove_dir_all(&out)?;
+        crate::fsx::remove_dir_all(&out)?;
     }
     proc::output(b4(ws, &repo).args(["send", "--no-sign", "-o"]).arg(&out))?;
-    let mut mails: Vec<PathBuf> = std::fs::read_dir(&out)?.flatten().map(|e| e.path()).collect();
+    let mut mails: Vec<PathBuf> = crate::fsx::read_dir(&out)?.flatten().map(|e| e.path()).collect();
     mails.sort();
     if mails.is_empty() {
         return Err(Error::new("b4 wrote no mails"));
@@ -144,7 +144,7 @@ pub fn send(ws: &Workspace, dry_run: bool) -> Result<()> {
     }
     let mails = write_mails(ws)?;
     for m in &mails {
-        let text = std::fs::read_to_string(m)?;
+        let text = crate::fsx::read_to_string(m)?;
         let subject = text.lines().find(|l| l.starts_with("Subject: ")).unwrap_or("Subject: ?");
         println!("{}", m.file_name().unwrap().to_string_lossy());
         println!("  {}", subject);

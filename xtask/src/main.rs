@@ -8,6 +8,7 @@ mod cache;
 mod check;
 mod demo;
 mod export;
+mod fsx;
 mod guest;
 mod kbuild;
 mod mail;

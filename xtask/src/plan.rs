@@ -248,7 +248,7 @@ pub fn plan(which: Kernel, scope: DebugScope) -> Vec<VmTest> {
     }
     // Allocation failures injected inside COPY/ZEROPAGE/CONTINUE (needs
     // the debug profile's fault injection).
-    v.push(VmTest::new("uffd-failinject", "uffd-failinject", &["-s", "4242"], Format::Ktap, 60, 27));
+    v.push(VmTest::new("uffd-failinject", "uffd-failinject", &["-s", "4242"], Format::Ktap, 60, 26));
     v.push(kmemleak_scan());
     v
 }

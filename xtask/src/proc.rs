@@ -63,7 +63,7 @@ pub fn probe(cmd: &mut Command) -> Result<(bool, String)> {
 /// shown together with its path.
 pub fn run_logged(cmd: &mut Command, log: &Path, what: &str, beat: Duration) -> Result<()> {
     if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::fsx::create_dir_all(dir)?;
     }
     let file = File::options().create(true).append(true).open(log)?;
     let err_file = file.try_clone()?;

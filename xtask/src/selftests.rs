@@ -137,7 +137,7 @@ fn build_kvm_selftests(ws: &Workspace, which: Kernel) -> Result<Vec<&'static str
             &format!("KVM selftest {prog}"),
             std::time::Duration::from_secs(30),
         )?;
-        std::fs::copy(output.join(prog), bin_dir(ws, which).join(prog))?;
+        crate::fsx::copy(output.join(prog), bin_dir(ws, which).join(prog))?;
         built.push(*prog);
     }
     Ok(built)

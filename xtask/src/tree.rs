@@ -82,14 +82,14 @@ fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
             return Ok(dest);
         }
         info(format!("{} has the wrong checksum; downloading again", dest.display()));
-        std::fs::remove_file(&dest)?;
+        crate::fsx::remove_file(&dest)?;
     }
     let step = Step::start(format!("downloading {ORIG_TARBALL} (157 MB)"));
     let apt = ws.cache.join("apt");
     ensure_dir(&apt.join("lists/partial"))?;
     ensure_dir(&apt.join("archives/partial"))?;
     let sources = apt.join("sources.list");
-    std::fs::write(&sources, format!("deb-src {} trixie-backports main\n", debian_mirror()?))?;
+    crate::fsx::write(&sources, format!("deb-src {} trixie-backports main\n", debian_mirror()?))?;
     let apt_opts = |c: &mut Command| {
         c.arg("-o").arg(format!("Dir::Etc::sourcelist={}", sources.display()));
         c.args(["-o", "Dir::Etc::sourceparts=-"]);
@@ -123,7 +123,7 @@ fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
             .arg(&tmp)
             .arg(format!("SHA256:{ORIG_SHA256}")),
     )?;
-    std::fs::rename(&tmp, &dest)?;
+    crate::fsx::rename(&tmp, &dest)?;
     step.done();
     Ok(dest)
 }
@@ -165,12 +165,12 @@ fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
     let step = Step::start("unpacking the base and committing it");
     let tmp = ws.build_dir().join("unpack.tmp");
     if tmp.exists() {
-        std::fs::remove_dir_all(&tmp)?;
+        crate::fsx::remove_dir_all(&tmp)?;
     }
     ensure_dir(&tmp)?;
     proc::run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&tmp))?;
-    std::fs::rename(tmp.join(format!("linux-{BASE_VERSION}")), &repo)?;
-    std::fs::remove_dir(&tmp)?;
+    crate::fsx::rename(tmp.join(format!("linux-{BASE_VERSION}")), &repo)?;
+    crate::fsx::remove_dir(&tmp)?;
     proc::run(git(&repo).args(["init", "-q", "-b", SERIES_BRANCH]))?;
     proc::run(git(&repo).args(["add", "-A"]))?;
     proc::run(
@@ -191,7 +191,7 @@ fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
 
 /// The sorted patch files of the series (cover letter excluded).
 pub fn patch_files(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(ws.patches())?
+    let mut v: Vec<PathBuf> = crate::fsx::read_dir(ws.patches())?
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "patch"))
@@ -286,7 +286,7 @@ fn sync_tree(ws: &Workspace, linux_src: Option<&Path>, strict: bool) -> Result<(
     let step = Step::start(format!("applying {} patch(es) onto {BASE_TAG}", patches.len()));
     apply_series(&repo, &patches, Some(SERIES_BRANCH))?;
     let head = rev(&repo, "HEAD")?;
-    std::fs::write(&stamp, format!("{head} {fingerprint}\n"))?;
+    crate::fsx::write(&stamp, format!("{head} {fingerprint}\n"))?;
     step.done();
     Ok(())
 }
@@ -295,7 +295,7 @@ fn sync_tree(ws: &Workspace, linux_src: Option<&Path>, strict: bool) -> Result<(
 pub fn mark_exported(ws: &Workspace) -> Result<()> {
     let repo = ws.linux();
     let head = rev(&repo, "HEAD")?;
-    std::fs::write(repo.join(".git/xtask-applied"), format!("{head} {}\n", patches_fingerprint(ws)?))?;
+    crate::fsx::write(repo.join(".git/xtask-applied"), format!("{head} {}\n", patches_fingerprint(ws)?))?;
     Ok(())
 }
 

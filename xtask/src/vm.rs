@@ -106,7 +106,7 @@ fn copy_into(src: &Path, dst: &Path) -> Result<()> {
 fn make_initramfs(ws: &Workspace, which: Kernel, script: &str, dir: &Path) -> Result<PathBuf> {
     let root = dir.join("root");
     if root.exists() {
-        std::fs::remove_dir_all(&root)?;
+        crate::fsx::remove_dir_all(&root)?;
     }
     for d in ["bin", "proc", "sys", "dev", "tmp", "xtask", "modules", "sys/kernel/debug"] {
         ensure_dir(&root.join(d))?;
@@ -114,10 +114,10 @@ fn make_initramfs(ws: &Workspace, which: Kernel, script: &str, dir: &Path) -> Re
     copy_into(Path::new("/bin/busybox"), &root.join("bin/busybox"))
         .map_err(|e| e.hint("busybox-static is missing: run `cargo xtask setup`"))?;
     let init = root.join("init");
-    std::fs::write(&init, INIT)?;
-    std::fs::write(root.join("xtask/run.sh"), script)?;
+    crate::fsx::write(&init, INIT)?;
+    crate::fsx::write(root.join("xtask/run.sh"), script)?;
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&init, std::fs::Permissions::from_mode(0o755))?;
+    crate::fsx::set_permissions(&init, std::fs::Permissions::from_mode(0o755))?;
     if let Ok(rd) = std::fs::read_dir(bin_dir(ws, which)) {
         for e in rd.flatten() {
             copy_into(&e.path(), &root.join("bin").join(e.file_name()))?;
@@ -136,7 +136,7 @@ fn make_initramfs(ws: &Workspace, which: Kernel, script: &str, dir: &Path) -> Re
     }
     let cpio = dir.join("initramfs.cpio");
     let list = proc::output(Command::new("find").arg(".").current_dir(&root))?;
-    let file = std::fs::File::create(&cpio)?;
+    let file = crate::fsx::create(&cpio)?;
     let mut child = Command::new("cpio")
         .args(["-o", "-H", "newc", "--quiet"])
         .current_dir(&root)
