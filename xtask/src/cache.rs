@@ -60,7 +60,7 @@ fn toolchain(ws: &Workspace) -> &'static str {
     static ID: OnceLock<String> = OnceLock::new();
     ID.get_or_init(|| {
         let tools: Vec<String> = [
-            first_line(Command::new("clang-16").arg("--version")),
+            first_line(Command::new(format!("clang-{}", ws.edition.llvm)).arg("--version")),
             first_line(Command::new("/usr/bin/rustc").arg("--version")),
             first_line(Command::new(ws.tools_bin().join("bindgen")).arg("--version")),
             first_line(Command::new("gcc").arg("--version")),
@@ -219,7 +219,7 @@ mod tests {
     #[test]
     fn a_failure_stays_a_failure_when_kept() {
         let dir = std::env::temp_dir().join(format!("xtask-cache-test-{}", std::process::id()));
-        let ws = Workspace { root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf(), cache: dir.clone() };
+        let ws = Workspace { root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf(), cache: dir.clone(), edition: &crate::workspace::MAINLINE };
         let k = key(&ws, "unit test", &["a"]).unwrap();
         let first = cached(&ws, &k, "check", || Ok(vec![Case::new("c", Outcome::Fail, "broken")])).unwrap();
         assert_eq!(first[0].outcome, Outcome::Fail);

@@ -12,7 +12,7 @@ use crate::proc;
 use crate::results::{Case, Outcome};
 use crate::tree::{self, git};
 use crate::ui::{info, Result, Step};
-use crate::workspace::{Kernel, Workspace, BASE_TAG};
+use crate::workspace::{Kernel, Workspace};
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
@@ -92,22 +92,22 @@ fn checkpatch(repo: &Path, patch: &Path) -> Result<Case> {
 
 fn layout_cases(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
     let mut cases = Vec::new();
-    let added = added_files(repo, "HEAD")?;
+    let added = added_files(repo, ws.edition.tag, "HEAD")?;
     let wanted: BTreeSet<String> = added.iter().cloned().collect();
     let mut problems = Vec::new();
     for f in &added {
         let series = proc::output(git(repo).args(["show", &format!("HEAD:{f}")]))?;
-        match std::fs::read_to_string(ws.root.join(f)) {
+        match std::fs::read_to_string(ws.edition_dir().join(f)) {
             Ok(copy) if copy == series => {}
             Ok(_) => problems.push(format!("{f} differs from the series")),
             Err(_) => problems.push(format!("{f} is missing from the project")),
         }
     }
-    for extra in project_layout_files(&ws.root).difference(&wanted) {
+    for extra in project_layout_files(&ws.edition_dir()).difference(&wanted) {
         problems.push(format!("{extra} is in the project but the series does not add it"));
     }
-    let maint = maintainers_additions(repo, "HEAD")?;
-    let copy = std::fs::read_to_string(ws.root.join(MAINTAINERS)).unwrap_or_default();
+    let maint = maintainers_additions(repo, ws.edition.tag, "HEAD")?;
+    let copy = std::fs::read_to_string(ws.edition_dir().join(MAINTAINERS)).unwrap_or_default();
     if maint != copy {
         problems.push("MAINTAINERS differs from the lines the series adds to it".into());
     }
@@ -144,7 +144,7 @@ pub fn is_kernel_input(path: &str) -> bool {
 /// cache.rs); a patch that changes nothing a kernel build reads (only
 /// tools/, Documentation/, MAINTAINERS) has the result of the patch before.
 fn bisect_builds(ws: &Workspace, repo: &Path) -> Result<Vec<Case>> {
-    let commits = proc::output(git(repo).args(["rev-list", "--reverse", &format!("{BASE_TAG}..HEAD")]))?;
+    let commits = proc::output(git(repo).args(["rev-list", "--reverse", &format!("{}..HEAD", ws.edition.tag)]))?;
     let commits: Vec<String> = commits.lines().map(str::to_string).collect();
     let mut cases = Vec::new();
     for variant in CONFIG_VARIANTS {
@@ -189,8 +189,8 @@ pub fn check(ws: &Workspace, bisect: bool) -> Result<Vec<Case>> {
     let check_tree = ws.linux_check();
     tree::ensure_worktree(ws, &check_tree)?;
     let mut cases = Vec::new();
-    let am = tree::apply_series(&check_tree, &patches, None);
-    let am_name = format!("git am of {} patch(es) onto {BASE_TAG}", patches.len());
+    let am = tree::apply_series(&check_tree, ws.edition.tag, &patches, None);
+    let am_name = format!("git am of {} patch(es) onto {}", patches.len(), ws.edition.tag);
     match am {
         Ok(()) => cases.push(Case::new(am_name, Outcome::Pass, "")),
         Err(e) => {
@@ -221,7 +221,7 @@ pub fn check(ws: &Workspace, bisect: bool) -> Result<Vec<Case>> {
         Ok(all)
     })?;
     timed("b4 mails round trip", &mut cases, &mut || {
-        let mut inputs = vec![std::fs::read_to_string(ws.root.join("series/cover-letter.txt")).unwrap_or_default()];
+        let mut inputs = vec![std::fs::read_to_string(ws.cover_letter()).unwrap_or_default()];
         for p in &patches {
             inputs.push(crate::fsx::read_to_string(p)?);
         }

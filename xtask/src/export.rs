@@ -4,7 +4,7 @@
 use crate::proc;
 use crate::tree::{self, git};
 use crate::ui::{info, Error, Result, Step};
-use crate::workspace::{ensure_dir, Workspace, BASE_TAG, SERIES_BRANCH};
+use crate::workspace::{ensure_dir, Workspace, SERIES_BRANCH};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,8 +15,8 @@ pub const TREE_LAYOUT_DIRS: &[&str] = &["rust", "samples", "tools", "Documentati
 pub const MAINTAINERS: &str = "MAINTAINERS";
 
 /// Files the series adds (relative paths), from the commits base..rev in `repo`.
-pub fn added_files(repo: &Path, rev: &str) -> Result<Vec<String>> {
-    let out = proc::output(git(repo).args(["diff", "--name-only", "--diff-filter=A", &format!("{BASE_TAG}..{rev}")]))?;
+pub fn added_files(repo: &Path, base: &str, rev: &str) -> Result<Vec<String>> {
+    let out = proc::output(git(repo).args(["diff", "--name-only", "--diff-filter=A", &format!("{base}..{rev}")]))?;
     Ok(out.lines().map(str::to_string).filter(|p| in_tree_layout(p)).collect())
 }
 
@@ -25,8 +25,8 @@ pub fn in_tree_layout(path: &str) -> bool {
 }
 
 /// The lines the series adds to MAINTAINERS (empty if it does not touch it).
-pub fn maintainers_additions(repo: &Path, rev: &str) -> Result<String> {
-    let diff = proc::output(git(repo).args(["diff", "-U0", &format!("{BASE_TAG}..{rev}"), "--", MAINTAINERS]))?;
+pub fn maintainers_additions(repo: &Path, base: &str, rev: &str) -> Result<String> {
+    let diff = proc::output(git(repo).args(["diff", "-U0", &format!("{base}..{rev}"), "--", MAINTAINERS]))?;
     let mut s = String::new();
     for l in diff.lines() {
         if l.starts_with('+') && !l.starts_with("+++") {
@@ -59,7 +59,7 @@ pub fn project_layout_files(root: &Path) -> BTreeSet<String> {
 }
 
 fn cover_description(ws: &Workspace) -> Result<String> {
-    let p = ws.root.join("series/cover-letter.txt");
+    let p = ws.cover_letter();
     std::fs::read_to_string(&p).map_err(|e| {
         Error::new(format!("cannot read {}: {e}", p.display())).hint("the cover letter text (subject line, blank line, body) lives there")
     })
@@ -85,10 +85,10 @@ pub fn export(ws: &Workspace) -> Result<()> {
     proc::output(
         git(&repo)
             .args(["format-patch", "-q", "--cover-letter", "--cover-from-description=subject", "--no-signature"])
-            .arg(format!("--base={BASE_TAG}"))
+            .arg(format!("--base={}", ws.edition.tag))
             .arg("-o")
             .arg(&tmp)
-            .arg(format!("{BASE_TAG}..{SERIES_BRANCH}")),
+            .arg(format!("{}..{SERIES_BRANCH}", ws.edition.tag)),
     )?;
     for e in crate::fsx::read_dir(ws.patches())?.flatten() {
         if e.path().extension().is_some_and(|x| x == "patch") {
@@ -110,20 +110,20 @@ pub fn export(ws: &Workspace) -> Result<()> {
 
 /// Makes the project's tree-layout copies equal to what the series creates.
 fn refresh_layout(ws: &Workspace, repo: &Path, rev: &str) -> Result<()> {
-    let added = added_files(repo, rev)?;
+    let added = added_files(repo, ws.edition.tag, rev)?;
     let wanted: BTreeSet<String> = added.iter().cloned().collect();
-    for stale in project_layout_files(&ws.root).difference(&wanted) {
+    for stale in project_layout_files(&ws.edition_dir()).difference(&wanted) {
         info(format!("removing {stale} (the series no longer adds it)"));
-        crate::fsx::remove_file(ws.root.join(stale))?;
+        crate::fsx::remove_file(ws.edition_dir().join(stale))?;
     }
     for f in &added {
         let content = proc::output(git(repo).args(["show", &format!("{rev}:{f}")]))?;
-        let dst: PathBuf = ws.root.join(f);
+        let dst: PathBuf = ws.edition_dir().join(f);
         ensure_dir(dst.parent().unwrap())?;
         crate::fsx::write(&dst, content)?;
     }
-    let maint = maintainers_additions(repo, rev)?;
-    let mpath = ws.root.join(MAINTAINERS);
+    let maint = maintainers_additions(repo, ws.edition.tag, rev)?;
+    let mpath = ws.edition_dir().join(MAINTAINERS);
     if maint.is_empty() {
         let _ = std::fs::remove_file(&mpath);
     } else {

@@ -328,7 +328,7 @@ mod tests {
         let c = results::parse_uffd_unit("u", &s[0].output, Some(e.rc));
         assert!(c.iter().any(|c| c.name == "u: register-ioctls on shmem" && c.outcome == Outcome::Fail));
         // What the guest shell prints: printf '\nXTASK-END ...' after the partial line.
-        let sh = script(&[&plan::suite()[2]], Kernel::Tip);
+        let sh = script(&[&plan::suite(&crate::workspace::LTS)[2]], Kernel::Tip);
         assert!(sh.contains("printf '\\nXTASK-END %s rc=%s"));
     }
 
@@ -345,7 +345,7 @@ mod tests {
 
     #[test]
     fn script_runs_each_test_under_its_budget() {
-        let suite = plan::suite();
+        let suite = plan::suite(&crate::workspace::LTS);
         let tests: Vec<&VmTest> = suite.iter().take(4).collect();
         let s = script(&tests, Kernel::Tip);
         assert!(s.contains("run 'load test_uffd_memtype' 30 insmod /modules/test_uffd_memtype.ko\n"));

@@ -33,11 +33,11 @@ pub fn make(ws: &Workspace, which: Kernel) -> Command {
     c.arg("-C")
         .arg(ws.source_dir(which))
         .arg(format!("O={}", ws.out_dir(which).display()))
-        .arg("LLVM=-16")
+        .arg(format!("LLVM=-{}", ws.edition.llvm))
         // Through ccache (cache in ~/.cache/vm-uffd-ops/ccache, paths
         // relative to the clone's build/, so another clone hits too); the
         // fixed KBUILD_BUILD_* below keep the objects identical.
-        .arg("CC=ccache clang-16")
+        .arg(format!("CC=ccache clang-{}", ws.edition.llvm))
         .env("CCACHE_DIR", ccache_dir(ws))
         .env("CCACHE_BASEDIR", ws.build_dir())
         .env("CCACHE_MAXSIZE", "20G")
@@ -48,7 +48,7 @@ pub fn make(ws: &Workspace, which: Kernel) -> Command {
         .arg("RUSTFMT=/usr/bin/rustfmt")
         .arg("RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library")
         .arg(format!("BINDGEN={}", ws.tools_bin().join("bindgen").display()))
-        .env("LIBCLANG_PATH", "/usr/lib/llvm-16/lib")
+        .env("LIBCLANG_PATH", format!("/usr/lib/llvm-{}/lib", ws.edition.llvm))
         .env("KBUILD_BUILD_USER", "xtask")
         .env("KBUILD_BUILD_HOST", "vm-uffd-ops")
         .env("KBUILD_BUILD_TIMESTAMP", "2026-02-27");

@@ -12,7 +12,7 @@ use crate::proc;
 use crate::results::{Case, Outcome};
 use crate::tree::{self, git};
 use crate::ui::{info, Error, Result, Step};
-use crate::workspace::{Workspace, BASE_TAG};
+use crate::workspace::Workspace;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -37,7 +37,7 @@ fn scratch_clone(ws: &Workspace) -> Result<PathBuf> {
     ] {
         proc::run(git(&repo).args(["config", k, v]))?;
     }
-    proc::run(git(&repo).args(["checkout", "-q", "-b", "b4-series", BASE_TAG]))?;
+    proc::run(git(&repo).args(["checkout", "-q", "-b", "b4-series", ws.edition.tag]))?;
     let patches = tree::patch_files(ws)?;
     proc::run(git(&repo).args(["am", "-q"]).args(&patches))?;
     Ok(repo)
@@ -61,13 +61,13 @@ pub fn write_mails(ws: &Workspace) -> Result<Vec<PathBuf>> {
     crate::setup::ensure(ws)?;
     let step = Step::start("writing the series as mails with b4 (nothing is sent)");
     let repo = scratch_clone(ws)?;
-    proc::output(b4(ws, &repo).args(["prep", "-e", BASE_TAG]))?;
+    proc::output(b4(ws, &repo).args(["prep", "-e", ws.edition.tag]))?;
     proc::output(b4(ws, &repo).args(["prep", "--auto-to-cc"]))?;
     proc::output(
         b4(ws, &repo)
             .args(["prep", "--edit-cover"])
             .env("EDITOR", cover_editor(ws)?)
-            .env("XTASK_COVER", ws.root.join("series/cover-letter.txt")),
+            .env("XTASK_COVER", ws.cover_letter()),
     )?;
     let out = ws.build_dir().join("mail");
     if out.exists() {
@@ -121,7 +121,7 @@ pub fn mails_round_trip(ws: &Workspace, mails: &[PathBuf]) -> Result<Case> {
     let check = ws.build_dir().join("linux-mail");
     tree::ensure_worktree(ws, &check)?;
     let _ = git(&check).args(["am", "--abort"]).output();
-    proc::run(git(&check).args(["checkout", "-q", "--detach", BASE_TAG]))?;
+    proc::run(git(&check).args(["checkout", "-q", "--detach", ws.edition.tag]))?;
     // The first mail is the cover letter.
     let res = proc::run(git(&check).args(["am", "-q"]).args(&mails[1..]));
     if let Err(e) = res {

@@ -32,6 +32,10 @@ use workspace::{Kernel, Workspace};
 
 const USAGE: &str = "usage: cargo xtask <command> [options]
 
+Every command but setup works on one edition of the series: mainline (v7.2.8, the
+product, the default) or lts (v6.18.15, kept green); `--edition lts` picks the other.
+`test` without --edition tests both.
+
 commands:
   setup [--check]          install (or only check) the pinned toolchain, QEMU, bindgen, b4
   tree [--linux PATH]      v6.18.15 as a git tree in build/linux, patches/ applied on a branch
@@ -71,6 +75,8 @@ struct Args {
     dry_run: bool,
     no_build: bool,
     no_cache: bool,
+    /// `--edition NAME`: None means mainline, or both editions for `test`.
+    edition: Option<&'static workspace::Edition>,
     linux: Option<PathBuf>,
     timeout: Duration,
     cpus: u32,
@@ -80,15 +86,15 @@ struct Args {
 /// The options each command takes; any other is refused.
 const OPTIONS: &[(&str, &[&str])] = &[
     ("setup", &["--check"]),
-    ("tree", &["--linux"]),
-    ("build", &["--base", "--debug", "--linux"]),
-    ("vm", &["--base", "--debug", "--timeout", "--cpus", "--"]),
-    ("run", &["--linux"]),
-    ("test", &["--vm-only", "--debug", "--linux", "--no-cache"]),
-    ("export", &[]),
-    ("send", &["--dry-run"]),
-    ("check", &["--no-bisect", "--no-cache"]),
-    ("bench", &["--no-build", "--linux"]),
+    ("tree", &["--linux", "--edition"]),
+    ("build", &["--base", "--debug", "--linux", "--edition"]),
+    ("vm", &["--base", "--debug", "--timeout", "--cpus", "--edition", "--"]),
+    ("run", &["--linux", "--edition"]),
+    ("test", &["--vm-only", "--debug", "--linux", "--no-cache", "--edition"]),
+    ("export", &["--edition"]),
+    ("send", &["--dry-run", "--edition"]),
+    ("check", &["--no-bisect", "--no-cache", "--edition"]),
+    ("bench", &["--no-build", "--linux", "--edition"]),
     ("help", &[]),
     ("--help", &[]),
     ("-h", &[]),
@@ -102,7 +108,7 @@ fn parse_args(argv: &[String]) -> Result<Args> {
         .find(|(c, _)| *c == command)
         .map(|(_, o)| *o)
         .ok_or_else(|| Error::new(format!("unknown command `{command}`")).hint("see `cargo xtask help`"))?;
-    let mut a = Args { command: command.clone(), base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, no_cache: false, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
+    let mut a = Args { command: command.clone(), base: false, debug: false, no_bisect: false, check_only: false, vm_only: false, dry_run: false, no_build: false, no_cache: false, edition: None, linux: None, timeout: Duration::from_secs(600), cpus: vm::DEFAULT_CPUS, rest: vec![] };
     if let Ok(p) = std::env::var("XTASK_LINUX") {
         a.linux = Some(PathBuf::from(p));
     }
@@ -121,6 +127,16 @@ fn parse_args(argv: &[String]) -> Result<Args> {
             "--dry-run" => a.dry_run = true,
             "--no-build" => a.no_build = true,
             "--no-cache" => a.no_cache = true,
+            "--edition" => {
+                let v = it.next().ok_or_else(|| Error::new("--edition needs a name: mainline or lts"))?;
+                a.edition = Some(
+                    workspace::EDITIONS
+                        .iter()
+                        .copied()
+                        .find(|e| e.name == v)
+                        .ok_or_else(|| Error::new(format!("--edition {v}: no such edition")).hint("mainline (v7.2.8, the product) or lts (v6.18.15)"))?,
+                );
+            }
             "--linux" => {
                 a.linux = Some(PathBuf::from(it.next().ok_or_else(|| Error::new("--linux needs a path"))?));
             }
@@ -169,7 +185,7 @@ fn dispatch(a: &Args) -> Result<()> {
         print!("{USAGE}");
         return Ok(());
     }
-    let ws = Workspace::discover()?;
+    let ws = Workspace::discover()?.with_edition(a.edition.unwrap_or(&workspace::MAINLINE));
     if a.no_cache {
         cache::disable();
     }
@@ -183,7 +199,13 @@ fn dispatch(a: &Args) -> Result<()> {
         "build" => kbuild::build(&ws, which, a.linux.as_deref()),
         "vm" => vm::vm(&ws, which, &a.rest, a.timeout, a.cpus),
         "run" => demo::run(&ws, a.linux.as_deref()),
-        "test" => testplan::test(&ws, a.linux.as_deref(), a.vm_only, a.debug),
+        "test" => {
+            let editions: Vec<&'static workspace::Edition> = match a.edition {
+                Some(e) => vec![e],
+                None => workspace::EDITIONS.to_vec(),
+            };
+            testplan::test(&ws, &editions, a.linux.as_deref(), a.vm_only, a.debug)
+        }
         "export" => export::export(&ws),
         "send" => mail::send(&ws, a.dry_run),
         "check" => check::check_command(&ws, !a.no_bisect),

@@ -16,6 +16,10 @@ pub enum Origin {
     KernelMm,
     /// A directory of the workspace (`demo/`, `bench/`).
     Workspace(&'static str),
+    /// The series tip's tools/testing/selftests/mm, built against the
+    /// unpatched base only: the series' version of a kernel selftest,
+    /// whose new cases pin what the base does (plan::base()).
+    SeriesMm,
 }
 
 pub struct Program {
@@ -25,17 +29,24 @@ pub struct Program {
     /// `-D` definitions: the `*_BREAK` builds, wrong on purpose, which the
     /// harness's self-check runs and expects to fail.
     pub defines: &'static [&'static str],
+    /// Built only for the v6.18.15 edition: it needs the test memory type's
+    /// uapi header (lib/test_uffd_memtype_uapi.h), which only that
+    /// edition's series adds so far.
+    pub lts_only: bool,
 }
 
 const fn prog(name: &'static str, origin: Origin, sources: &'static [&'static str]) -> Program {
-    Program { name, origin, sources, defines: &[] }
+    let lts_only = matches!(origin, Origin::Workspace(_));
+    Program { name, origin, sources, defines: &[], lts_only }
 }
 
 const fn broken(name: &'static str, source: &'static [&'static str], define: &'static [&'static str]) -> Program {
-    Program { name, origin: Origin::Workspace("workspace-tests"), sources: source, defines: define }
+    Program { name, origin: Origin::Workspace("workspace-tests"), sources: source, defines: define, lts_only: true }
 }
 
-const MM_COMMON: &[&str] = &["uffd-common.c", "vm_util.c", "thp_settings.c"];
+/// The helpers every mm selftest links; 7.2 renamed thp_settings.c to
+/// hugepage_settings.c, so those of the tree are taken.
+const MM_COMMON: &[&str] = &["uffd-common.c", "vm_util.c", "thp_settings.c", "hugepage_settings.c"];
 
 pub const PROGRAMS: &[Program] = &[
     prog("uffd-unit-tests", Origin::KernelMm, &["uffd-unit-tests.c"]),
@@ -49,6 +60,7 @@ pub const PROGRAMS: &[Program] = &[
     prog("uffd-monitors", Origin::Workspace("workspace-tests"), &["uffd-monitors.c"]),
     prog("uffd-failinject", Origin::Workspace("workspace-tests"), &["uffd-failinject.c"]),
     prog("uffd-hugetlb-fill-race", Origin::Workspace("workspace-tests"), &["uffd-hugetlb-fill-race.c"]),
+    prog("uffd-unit-tests-series", Origin::SeriesMm, &["uffd-unit-tests.c"]),
     broken("uffd-fuzz-break", &["uffd-fuzz.c"], &["-DUFFD_FUZZ_BREAK=1"]),
     broken("uffd-monitors-break", &["uffd-monitors.c"], &["-DUFFD_MONITORS_BREAK=1"]),
     broken("uffd-failinject-break", &["uffd-failinject.c"], &["-DUFFD_FI_BREAK=1"]),
@@ -65,7 +77,7 @@ fn newest_mtime(paths: &[PathBuf]) -> Option<std::time::SystemTime> {
 /// The series' uapi header and the tree's: a change in either must rebuild.
 fn header_inputs(ws: &Workspace, which: Kernel) -> Vec<PathBuf> {
     vec![
-        ws.root.join("lib/test_uffd_memtype_uapi.h"),
+        ws.edition_dir().join("lib/test_uffd_memtype_uapi.h"),
         headers_dir(ws, which).join("linux/userfaultfd.h"),
         ws.root.join("workspace-tests/uffd-rel.h"),
     ]
@@ -73,10 +85,10 @@ fn header_inputs(ws: &Workspace, which: Kernel) -> Vec<PathBuf> {
 
 fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra: &[&str]) -> Result<bool> {
     let mut sources: Vec<PathBuf> = prog.sources.iter().map(|s| src_dir.join(s)).collect();
-    if !sources.iter().all(|s| s.is_file()) {
+    if !sources.iter().all(|s| s.is_file()) || prog.lts_only && ws.edition != &crate::workspace::LTS {
         return Ok(false); // e.g. a series test on the base kernel
     }
-    sources.extend(extra.iter().map(|s| src_dir.join(s)));
+    sources.extend(extra.iter().map(|s| src_dir.join(s)).filter(|p| p.is_file()));
     let out = bin_dir(ws, which).join(prog.name);
     let mut inputs = sources.clone();
     inputs.extend(header_inputs(ws, which));
@@ -93,10 +105,13 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
             .args(["-static", "-Wall", "-O2", "-U_FORTIFY_SOURCE"])
             .arg("-I")
             .arg(&kernel)
+            // "kselftest.h" (7.2) as well as "../kselftest.h" (6.18).
+            .arg("-I")
+            .arg(kernel.join("tools/testing/selftests"))
             // After the tree: the series' uapi header (lib/) for programs
             // built against the base, where they skip the types it adds.
             .arg("-I")
-            .arg(&ws.root)
+            .arg(ws.edition_dir())
             .arg("-isystem")
             .arg(headers_dir(ws, which))
             .arg("-isystem")
@@ -155,6 +170,11 @@ fn build_program(ws: &Workspace, which: Kernel, prog: &Program) -> Result<bool> 
             compile(ws, which, prog, &dir, MM_COMMON)
         }
         Origin::Workspace(dir) => compile(ws, which, prog, &ws.root.join(dir), &[]),
+        Origin::SeriesMm if which == Kernel::Base => {
+            let dir = ws.source_dir(Kernel::Tip).join("tools/testing/selftests/mm");
+            compile(ws, which, prog, &dir, MM_COMMON)
+        }
+        Origin::SeriesMm => Ok(false),
     }
 }
 

@@ -22,10 +22,15 @@ const DEBIAN_PACKAGES: &[(&str, Option<&str>)] = &[
     ("rust-web-clippy", Some(RUST_PIN)),
     ("rustfmt-web", Some(RUST_PIN)),
     ("libstd-rust-web-dev", Some(RUST_PIN)),
+    // LLVM 16 builds the v6.18.15 edition; 7.2 needs LLVM >= 17: 19 for mainline.
     ("clang-16", None),
     ("lld-16", None),
     ("llvm-16", None),
     ("libclang-16-dev", None),
+    ("clang-19", None),
+    ("lld-19", None),
+    ("llvm-19", None),
+    ("libclang-19-dev", None),
     ("gcc", None),
     ("make", None),
     ("flex", None),
@@ -199,7 +204,7 @@ fn apt_install(ws: &Workspace, wanted: &[String]) -> Result<()> {
                 "the workspace pins it (RUST_PIN in xtask/src/setup.rs: {}); fetch its .deb from snapshot.debian.org \
                  and `apt install ./` it, or move the pin to a version that builds v{} (see the README)",
                 "newer rustc does not build the base's Rust code",
-                crate::workspace::BASE_VERSION
+                "6.18.15 and 7.2.8"
             )));
         }
     }
@@ -229,7 +234,7 @@ fn apt_install(ws: &Workspace, wanted: &[String]) -> Result<()> {
         "holding {} at {RUST_PIN} (apt-mark hold): a later apt-get upgrade would move them to a rustc that does not build v{}; \
          `apt-mark unhold` them to undo",
         names.join(" "),
-        crate::workspace::BASE_VERSION
+        "6.18.15 and 7.2.8"
     ));
     proc::run_logged(Command::new("apt-mark").arg("hold").args(&names), &log, "apt-mark hold", std::time::Duration::from_secs(30))?;
     step.done();

@@ -11,7 +11,7 @@ use crate::proc;
 use crate::results::{self, Case, Format, Outcome};
 use crate::ui::{info, Result, Step};
 use crate::vm;
-use crate::workspace::{Kernel, Workspace};
+use crate::workspace::{Edition, Kernel, Workspace, LTS, MAINLINE};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Mutex;
@@ -113,6 +113,15 @@ fn unit_tests(ws: &Workspace) -> Result<Vec<Case>> {
     Ok(cases)
 }
 
+/// The edition's prefix of its case names: none for the product.
+fn edition_prefix(ws: &Workspace) -> String {
+    if ws.edition == &MAINLINE {
+        String::new()
+    } else {
+        format!("{}: ", ws.edition.name)
+    }
+}
+
 /// The tip's, the base's or the debug profile's main guest.
 fn main_guest(ws: &Workspace, which: Kernel, scope: DebugScope) -> Result<Vec<Case>> {
     let (prefix, tag) = match which {
@@ -120,8 +129,13 @@ fn main_guest(ws: &Workspace, which: Kernel, scope: DebugScope) -> Result<Vec<Ca
         Kernel::Base => ("base: ", "test-base"),
         _ => ("", "test"),
     };
-    let tests = plan::plan(which, scope);
-    GuestRun { which, tests: &tests, prefix, tag, cpus: crate::vm::DEFAULT_CPUS, kunit: which != Kernel::Base }.run(ws)
+    let tests = plan::plan(ws.edition, which, scope);
+    if tests.is_empty() {
+        info(format!("no test pins the {}'s behaviour yet: no guest on it", which.label()));
+        return Ok(vec![]);
+    }
+    let prefix = format!("{}{prefix}", edition_prefix(ws));
+    GuestRun { which, tests: &tests, prefix: &prefix, tag, cpus: crate::vm::DEFAULT_CPUS, kunit: which != Kernel::Base }.run(ws)
 }
 
 /// [`plan::concurrency`] on `which` in a guest with [`plan::CONCURRENCY_CPUS`].
@@ -131,10 +145,11 @@ fn concurrency_guest(ws: &Workspace, which: Kernel) -> Result<Vec<Case>> {
     } else {
         ("concurrency: ", "test-concurrency")
     };
+    let prefix = format!("{}{prefix}", edition_prefix(ws));
     let step = Step::start(format!("stress and parallel monitors with {} CPUs", plan::CONCURRENCY_CPUS));
-    let tests = plan::concurrency();
+    let tests = plan::concurrency(ws.edition);
     // The boot's KUnit suites are counted once, in the main guest.
-    let cases = GuestRun { which, tests: &tests, prefix, tag, cpus: plan::CONCURRENCY_CPUS, kunit: false }.run(ws);
+    let cases = GuestRun { which, tests: &tests, prefix: &prefix, tag, cpus: plan::CONCURRENCY_CPUS, kunit: false }.run(ws);
     step.done();
     cases
 }
@@ -239,10 +254,62 @@ fn harness_debug(ws: &Workspace) -> Result<Vec<Case>> {
     must_fail(ws, Kernel::Debug, "harness-debug", &tests)
 }
 
-/// `cargo xtask test`.
+/// One edition's share of `cargo xtask test`.
+fn test_edition(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: bool) {
+    let step = Step::start(format!("the {} edition", ws.edition.label()));
+    let label = |what: &str| format!("{} {what}", ws.edition.name);
+    if !debug_only && stage(&label("build the tip"), || kbuild::build(ws, Kernel::Tip, linux).map(|()| vec![])) {
+        stage(&label("the tip's guest"), || main_guest(ws, Kernel::Tip, DebugScope::Full));
+        stage(&label("the tip's concurrency guest"), || concurrency_guest(ws, Kernel::Tip));
+        if ws.edition == &LTS {
+            stage(&label("harness self-checks on the tip"), || harness_tip(ws));
+        }
+    }
+    if !vm_only && !debug_only && !plan::base(ws.edition).is_empty() {
+        let step = Step::start("the behaviour-pinning tests on the unpatched base");
+        if stage(&label("build the base"), || kbuild::build(ws, Kernel::Base, linux).map(|()| vec![])) {
+            stage(&label("the base's guest"), || main_guest(ws, Kernel::Base, DebugScope::Full));
+        }
+        step.done();
+    }
+    if !vm_only {
+        let scope = if debug_only { DebugScope::Full } else { DebugScope::Quick };
+        let step = Step::start("the suite on the debug profile (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN)");
+        if stage(&label("build the debug profile"), || kbuild::build(ws, Kernel::Debug, linux).map(|()| vec![])) {
+            stage(&label("the debug profile's guest"), || main_guest(ws, Kernel::Debug, scope));
+            if scope == DebugScope::Full {
+                stage(&label("the debug profile's concurrency guest"), || concurrency_guest(ws, Kernel::Debug));
+            }
+            if ws.edition == &LTS {
+                stage(&label("harness self-checks on the debug profile"), || harness_debug(ws));
+            }
+        }
+        step.done();
+    }
+    if vm_only || debug_only {
+        info("series checks not run (--vm-only / --debug)");
+    } else if ws.edition == &LTS {
+        // Kept green, not extended: its series checks did not change since
+        // they passed; `cargo xtask check --edition lts` runs them.
+        info("the v6.18.15 edition's series checks are not part of test: cargo xtask check --edition lts");
+    } else {
+        let prefix = edition_prefix(ws);
+        stage(&label("series checks"), || {
+            check::check(ws, true).map(|cases| {
+                cases.into_iter().map(|mut c| {
+                    c.name = format!("{prefix}{}", c.name);
+                    c
+                }).collect()
+            })
+        });
+    }
+    step.done();
+}
+
+/// `cargo xtask test`: every edition (`editions`), the product first.
 ///
-/// `vm_only`: the tip's VM tests only; `debug_only`: the debug profile's only.
-pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: bool) -> Result<()> {
+/// `vm_only`: the tips' VM tests only; `debug_only`: the debug profiles' only.
+pub fn test(ws: &Workspace, editions: &[&'static Edition], linux: Option<&Path>, vm_only: bool, debug_only: bool) -> Result<()> {
     let start = Instant::now();
     on_signal::install(move |sig| {
         println!("xtask: interrupted by signal {sig}: the results so far");
@@ -250,34 +317,8 @@ pub fn test(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only: boo
         std::process::exit(1);
     });
     stage("unit tests", || unit_tests(ws));
-    if !debug_only && stage("build the tip", || kbuild::build(ws, Kernel::Tip, linux).map(|()| vec![])) {
-        stage("the tip's guest", || main_guest(ws, Kernel::Tip, DebugScope::Full));
-        stage("the tip's concurrency guest", || concurrency_guest(ws, Kernel::Tip));
-        stage("harness self-checks on the tip", || harness_tip(ws));
-    }
-    if !vm_only && !debug_only {
-        let step = Step::start("the behaviour-pinning tests on the unpatched base");
-        if stage("build the base", || kbuild::build(ws, Kernel::Base, linux).map(|()| vec![])) {
-            stage("the base's guest", || main_guest(ws, Kernel::Base, DebugScope::Full));
-        }
-        step.done();
-    }
-    if !vm_only {
-        let scope = if debug_only { DebugScope::Full } else { DebugScope::Quick };
-        let step = Step::start("the suite on the debug profile (KASAN, lockdep, DEBUG_VM, kmemleak, UBSAN)");
-        if stage("build the debug profile", || kbuild::build(ws, Kernel::Debug, linux).map(|()| vec![])) {
-            stage("the debug profile's guest", || main_guest(ws, Kernel::Debug, scope));
-            if scope == DebugScope::Full {
-                stage("the debug profile's concurrency guest", || concurrency_guest(ws, Kernel::Debug));
-            }
-            stage("harness self-checks on the debug profile", || harness_debug(ws));
-        }
-        step.done();
-    }
-    if vm_only || debug_only {
-        info("series checks not run (--vm-only / --debug)");
-    } else {
-        stage("series checks", || check::check(ws, true));
+    for ed in editions {
+        test_edition(&ws.with_edition(ed), linux, vm_only, debug_only);
     }
     if print_summary(start) {
         Ok(())

@@ -3,15 +3,10 @@
 
 use crate::proc;
 use crate::ui::{info, Error, Result, Step};
-use crate::workspace::{ensure_dir, Workspace, BASE_TAG, BASE_VERSION, SERIES_BRANCH};
+use crate::workspace::{ensure_dir, Workspace, SERIES_BRANCH};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const ORIG_TARBALL: &str = "linux_6.18.15.orig.tar.xz";
-const ORIG_SHA256: &str = "fdf4c4d487c95b17a41cb38003faef86669e532a44fe702eb31a3390b6a60cca";
-const DEBIAN_SOURCE_VERSION: &str = "6.18.15-1~bpo13+1";
-/// Fixed identity and dates make the base commit id the same on every machine.
-const BASE_DATE: &str = "2026-02-27T00:00:00+0000";
 
 pub fn git(dir: &Path) -> Command {
     let mut c = Command::new("git");
@@ -55,7 +50,7 @@ pub fn mirror_in(text: &str) -> Option<String> {
 }
 
 /// The archive URI of the Debian mirror this machine already uses (never hard-coded).
-fn debian_mirror() -> Result<String> {
+fn debian_mirror(ws: &Workspace) -> Result<String> {
     let mut files = vec![PathBuf::from("/etc/apt/sources.list")];
     if let Ok(rd) = std::fs::read_dir("/etc/apt/sources.list.d") {
         let mut more: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
@@ -68,28 +63,35 @@ fn debian_mirror() -> Result<String> {
         .find_map(|t| mirror_in(&t))
         .ok_or_else(|| {
             Error::new("no Debian archive found in /etc/apt/sources.list or /etc/apt/sources.list.d/")
-                .hint(format!("put {ORIG_TARBALL} (sha256 {ORIG_SHA256}) into the cache yourself, or use --linux PATH"))
+                .hint(format!(
+                    "put {} (sha256 {}) into {} yourself, or use --linux PATH",
+                    ws.edition.tarball(),
+                    ws.edition.tarball_sha256,
+                    ws.cache.display()
+                ))
         })
 }
 
 /// Downloads (once) and verifies the pristine upstream tarball.
 fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
-    let dest = ws.cache.join(ORIG_TARBALL);
+    let e = ws.edition;
+    let (orig_tarball, orig_sha256) = (e.tarball(), e.tarball_sha256);
+    let dest = ws.cache.join(&orig_tarball);
     if dest.is_file() {
         let sum = proc::output(Command::new("sha256sum").arg(&dest))?;
-        if sum.split_whitespace().next() == Some(ORIG_SHA256) {
+        if sum.split_whitespace().next() == Some(orig_sha256) {
             info(format!("using cached {}", dest.display()));
             return Ok(dest);
         }
         info(format!("{} has the wrong checksum; downloading again", dest.display()));
         crate::fsx::remove_file(&dest)?;
     }
-    let step = Step::start(format!("downloading {ORIG_TARBALL} (157 MB)"));
-    let apt = ws.cache.join("apt");
+    let step = Step::start(format!("downloading {orig_tarball} ({})", e.tarball_size));
+    let apt = ws.cache.join(format!("apt-{}", e.suite));
     ensure_dir(&apt.join("lists/partial"))?;
     ensure_dir(&apt.join("archives/partial"))?;
     let sources = apt.join("sources.list");
-    crate::fsx::write(&sources, format!("deb-src {} trixie-backports main\n", debian_mirror()?))?;
+    crate::fsx::write(&sources, format!("deb-src {} {} main\n", debian_mirror(ws)?, e.suite))?;
     let apt_opts = |c: &mut Command| {
         c.arg("-o").arg(format!("Dir::Etc::sourcelist={}", sources.display()));
         c.args(["-o", "Dir::Etc::sourceparts=-"]);
@@ -102,15 +104,15 @@ fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
     proc::output(update.args(["-q", "update"]))?;
     let mut uris = Command::new("apt-get");
     apt_opts(&mut uris);
-    let listing = proc::output(uris.args(["source", "--print-uris", &format!("linux={DEBIAN_SOURCE_VERSION}")]))?;
+    let listing = proc::output(uris.args(["source", "--print-uris", &format!("linux={}", e.debian_source)]))?;
     let uri = listing
         .lines()
-        .find(|l| l.contains(ORIG_TARBALL))
+        .find(|l| l.contains(&orig_tarball))
         .and_then(|l| l.split('\'').nth(1))
         .ok_or_else(|| {
-            Error::new(format!("the archive no longer lists linux={DEBIAN_SOURCE_VERSION} ({ORIG_TARBALL})")).hint(format!(
-                "fetch {ORIG_TARBALL} from snapshot.debian.org (or linux-{BASE_VERSION}.tar.xz from kernel.org, repacked) into {}; \
-                 its sha256 must be {ORIG_SHA256}",
+            Error::new(format!("the archive ({}) no longer lists linux={} ({orig_tarball})", e.suite, e.debian_source)).hint(format!(
+                "fetch {orig_tarball} from snapshot.debian.org into {}; its sha256 must be {orig_sha256}; \
+                 or move the edition's base (xtask/src/workspace.rs) to a version the archive serves and rebase",
                 ws.cache.display()
             ))
         })?
@@ -121,42 +123,44 @@ fn fetch_tarball(ws: &Workspace) -> Result<PathBuf> {
             .arg("download-file")
             .arg(&uri)
             .arg(&tmp)
-            .arg(format!("SHA256:{ORIG_SHA256}")),
+            .arg(format!("SHA256:{orig_sha256}")),
     )?;
     crate::fsx::rename(&tmp, &dest)?;
     step.done();
     Ok(dest)
 }
 
-fn has_base_tag(repo: &Path) -> bool {
+fn has_base_tag(repo: &Path, tag: &str) -> bool {
     git(repo)
-        .args(["rev-parse", "-q", "--verify", &format!("refs/tags/{BASE_TAG}")])
+        .args(["rev-parse", "-q", "--verify", &format!("refs/tags/{tag}")])
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
 }
 
-/// Makes `build/linux` a git repository whose `v6.18.15` tag is the base.
+/// Makes `build/<edition>/linux` a git repository whose base tag (e.g.
+/// `v7.2.8`) is the edition's base, one commit with fixed dates.
 fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
     let repo = ws.linux();
-    if has_base_tag(&repo) {
+    let (base_tag, base_version) = (ws.edition.tag, ws.edition.version);
+    if has_base_tag(&repo, base_tag) {
         return Ok(());
     }
     if repo.exists() {
-        return Err(Error::new(format!("{} exists but has no {BASE_TAG} tag", repo.display()))
+        return Err(Error::new(format!("{} exists but has no {base_tag} tag", repo.display()))
             .hint("move it away (or delete it) and run `cargo xtask tree` again"));
     }
     ensure_dir(&ws.build_dir())?;
     if let Some(src) = linux_src {
-        let step = Step::start(format!("cloning {} at {BASE_TAG}", src.display()));
+        let step = Step::start(format!("cloning {} at {base_tag}", src.display()));
         proc::run(
             Command::new("git")
                 .args(["clone", "-q", "--no-checkout", "--shared"])
                 .arg(src)
                 .arg(&repo),
         )
-        .map_err(|e| e.hint(format!("--linux must be a git tree with the {BASE_TAG} tag")))?;
-        proc::run(git(&repo).args(["checkout", "-q", BASE_TAG]))?;
+        .map_err(|e| e.hint(format!("--linux must be a git tree with the {base_tag} tag")))?;
+        proc::run(git(&repo).args(["checkout", "-q", base_tag]))?;
         ensure_identity(&repo)?;
         step.done();
         return Ok(());
@@ -169,21 +173,21 @@ fn make_base_repo(ws: &Workspace, linux_src: Option<&Path>) -> Result<()> {
     }
     ensure_dir(&tmp)?;
     proc::run(Command::new("tar").arg("-xf").arg(&tarball).arg("-C").arg(&tmp))?;
-    crate::fsx::rename(tmp.join(format!("linux-{BASE_VERSION}")), &repo)?;
+    crate::fsx::rename(tmp.join(format!("linux-{base_version}")), &repo)?;
     crate::fsx::remove_dir(&tmp)?;
     proc::run(git(&repo).args(["init", "-q", "-b", SERIES_BRANCH]))?;
     proc::run(git(&repo).args(["add", "-A"]))?;
     proc::run(
         git(&repo)
-            .args(["commit", "-q", "-m", &format!("Linux {BASE_VERSION}")])
+            .args(["commit", "-q", "-m", &format!("Linux {base_version}")])
             .env("GIT_AUTHOR_NAME", "xtask")
             .env("GIT_AUTHOR_EMAIL", "xtask@localhost")
             .env("GIT_COMMITTER_NAME", "xtask")
             .env("GIT_COMMITTER_EMAIL", "xtask@localhost")
-            .env("GIT_AUTHOR_DATE", BASE_DATE)
-            .env("GIT_COMMITTER_DATE", BASE_DATE),
+            .env("GIT_AUTHOR_DATE", ws.edition.base_date)
+            .env("GIT_COMMITTER_DATE", ws.edition.base_date),
     )?;
-    proc::run(git(&repo).args(["tag", BASE_TAG]))?;
+    proc::run(git(&repo).args(["tag", base_tag]))?;
     ensure_identity(&repo)?;
     step.done();
     Ok(())
@@ -221,12 +225,12 @@ fn rev(repo: &Path, what: &str) -> Result<String> {
     Ok(proc::output(git(repo).args(["rev-parse", what]))?.trim().to_string())
 }
 
-/// Applies `patches` with `git am` onto `BASE_TAG` in `repo` on a detached or named branch.
-pub fn apply_series(repo: &Path, patches: &[PathBuf], branch: Option<&str>) -> Result<()> {
+/// Applies `patches` with `git am` onto `base_tag` in `repo` on a detached or named branch.
+pub fn apply_series(repo: &Path, base_tag: &str, patches: &[PathBuf], branch: Option<&str>) -> Result<()> {
     let _ = git(repo).args(["am", "--abort"]).output();
     match branch {
-        Some(b) => proc::run(git(repo).args(["checkout", "-q", "-B", b, BASE_TAG]))?,
-        None => proc::run(git(repo).args(["checkout", "-q", "--detach", BASE_TAG]))?,
+        Some(b) => proc::run(git(repo).args(["checkout", "-q", "-B", b, base_tag]))?,
+        None => proc::run(git(repo).args(["checkout", "-q", "--detach", base_tag]))?,
     }
     if patches.is_empty() {
         return Ok(());
@@ -234,7 +238,7 @@ pub fn apply_series(repo: &Path, patches: &[PathBuf], branch: Option<&str>) -> R
     let res = proc::run(git(repo).args(["am", "-q", "--keep-cr"]).args(patches));
     if let Err(e) = res {
         let _ = git(repo).args(["am", "--abort"]).output();
-        return Err(e.hint("patches/ does not apply to v6.18.15; fix the series (cargo xtask export after editing the worktree)"));
+        return Err(e.hint(format!("the patches do not apply to {base_tag}; fix the series (cargo xtask export after editing the worktree)")));
     }
     Ok(())
 }
@@ -274,17 +278,17 @@ fn sync_tree(ws: &Workspace, linux_src: Option<&Path>, strict: bool) -> Result<(
     }
     if !dirty.trim().is_empty() {
         return Err(Error::new(format!("{} has uncommitted changes", repo.display()))
-            .hint("commit them and run `cargo xtask export`, or `git -C build/linux stash`"));
+            .hint(format!("commit them and run `cargo xtask export`, or `git -C {} stash`", repo.display())));
     }
     if unexported {
         return Err(Error::new(format!(
             "the {SERIES_BRANCH} branch has commits that were not exported to patches/"
         ))
-        .hint("run `cargo xtask export` to keep them, or `git -C build/linux reset --hard` to drop them"));
+        .hint(format!("run `cargo xtask export` to keep them, or `git -C {} reset --hard` to drop them", repo.display())));
     }
     let patches = patch_files(ws)?;
-    let step = Step::start(format!("applying {} patch(es) onto {BASE_TAG}", patches.len()));
-    apply_series(&repo, &patches, Some(SERIES_BRANCH))?;
+    let step = Step::start(format!("applying {} patch(es) onto {}", patches.len(), ws.edition.tag));
+    apply_series(&repo, ws.edition.tag, &patches, Some(SERIES_BRANCH))?;
     let head = rev(&repo, "HEAD")?;
     crate::fsx::write(&stamp, format!("{head} {fingerprint}\n"))?;
     step.done();
@@ -306,7 +310,7 @@ pub fn ensure_worktree(ws: &Workspace, path: &Path) -> Result<()> {
     }
     proc::run(git(&ws.linux()).args(["worktree", "prune"]))?;
     let step = Step::start(format!("creating worktree {}", path.display()));
-    proc::run(git(&ws.linux()).args(["worktree", "add", "-q", "--detach"]).arg(path).arg(BASE_TAG))?;
+    proc::run(git(&ws.linux()).args(["worktree", "add", "-q", "--detach"]).arg(path).arg(ws.edition.tag))?;
     step.done();
     Ok(())
 }

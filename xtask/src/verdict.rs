@@ -55,7 +55,7 @@ mod tests {
     use crate::results::parse_ktap;
 
     fn test_named(name: &str, cases: usize) -> VmTest {
-        plan::suite().into_iter().find(|t| t.name == name).map(|mut t| {
+        plan::suite(&crate::workspace::LTS).into_iter().find(|t| t.name == name).map(|mut t| {
             t.cases = cases;
             t
         }).unwrap()
@@ -79,7 +79,7 @@ mod tests {
         let c = judge(&t, Kernel::Tip, "", parse_ktap("uffd-memtype-module testmem", out, Some(0)));
         assert_eq!(c[1].outcome, Outcome::Fail);
         assert!(c[1].detail.starts_with("unexpected skip"));
-        let fi = plan::plan(Kernel::Debug, plan::DebugScope::Quick).into_iter().find(|t| t.name == "uffd-failinject").unwrap();
+        let fi = plan::plan(&crate::workspace::LTS, Kernel::Debug, plan::DebugScope::Quick).into_iter().find(|t| t.name == "uffd-failinject").unwrap();
         let out = "1..1\nok 1 # SKIP anon continue: anonymous memory has no MINOR mode (EINVAL)\n";
         let c = judge(&fi, Kernel::Debug, "debug: ", parse_ktap("debug: uffd-failinject", out, Some(0)));
         assert_eq!(c[0].outcome, Outcome::Skip);
@@ -87,7 +87,7 @@ mod tests {
 
     #[test]
     fn base_differences_must_fail_on_the_base_and_nothing_else_may() {
-        let t = plan::base().into_iter().find(|t| t.name == "uffd-hugetlb-fill-race").unwrap();
+        let t = plan::base(&crate::workspace::LTS).into_iter().find(|t| t.name == "uffd-hugetlb-fill-race").unwrap();
         let failing = "1..2\nnot ok 1 private\nnot ok 2 shared\n";
         let c = judge(&t, Kernel::Base, "base: ", parse_ktap("base: uffd-hugetlb-fill-race", failing, Some(1)));
         assert!(c.iter().all(|c| c.outcome == Outcome::Pass), "{c:?}");
