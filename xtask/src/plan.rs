@@ -272,7 +272,9 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
             v.extend(debug_quick());
         }
         (DebugScope::Quick, false) => {
-            v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 0));
+            // minor, minor-wp (shmem, hugetlb), minor-collapse (shmem),
+            // unregister-wake-minor (shmem, hugetlb).
+            v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 7));
             v.extend(stress_rows(MAINLINE_STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
             v.push(kmemleak_scan());
