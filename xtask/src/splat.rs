@@ -109,9 +109,18 @@ mod tests {
         assert_eq!(s[0].line_no, 2);
     }
 
+    /// Each line is found as one report of its kind.
+    fn assert_detected(cases: &[(&str, &str)]) {
+        for (line, kind) in cases {
+            let s = find(line);
+            assert_eq!(s.len(), 1, "{line}");
+            assert_eq!(s[0].kind, *kind, "{line}");
+        }
+    }
+
     #[test]
     fn each_kind_is_detected() {
-        for (line, kind) in [
+        assert_detected(&[
             ("BUG: unable to handle page fault for address: 0000", "BUG"),
             ("kernel BUG at mm/filemap.c:1500!", "BUG"),
             ("Oops: general protection fault, probably for non-canonical address", "Oops"),
@@ -121,11 +130,7 @@ mod tests {
             ("unreferenced object 0xffff888003a1c000 (size 64):", "kmemleak"),
             ("BUG: Bad page state in process uffd-stress  pfn:1234", "BUG"),
             ("UBSAN: array-index-out-of-bounds in mm/foo.c:1:2", "UBSAN"),
-        ] {
-            let s = find(line);
-            assert_eq!(s.len(), 1, "{line}");
-            assert_eq!(s[0].kind, kind, "{line}");
-        }
+        ]);
     }
 
     /// The first line of each report as v6.18.15 prints it: the format
@@ -133,7 +138,7 @@ mod tests {
     /// in, the "rcu: " pr_fmt prefix where the file has one.
     #[test]
     fn every_report_format_of_the_kernel_is_detected() {
-        for (line, kind) in [
+        assert_detected(&[
             // kernel/rcu/tree_exp.h:570 pr_err("INFO: %s detected expedited stalls on CPUs/tasks: {", ...)
             ("rcu: INFO: rcu_sched detected expedited stalls on CPUs/tasks: { 1-... } 21002 jiffies s: 173 root: 0x2/.", "RCU stall"),
             // kernel/rcu/tasks.h:1113
@@ -155,11 +160,7 @@ mod tests {
             ("watchdog: CPU0: Watchdog detected hard LOCKUP on cpu 1", "hard lockup"),
             // kernel/workqueue.c:7665
             ("BUG: workqueue lockup - pool cpus=0 node=0 flags=0x0 nice=0 stuck for 41s!", "BUG"),
-        ] {
-            let s = find(line);
-            assert_eq!(s.len(), 1, "{line}");
-            assert_eq!(s[0].kind, kind, "{line}");
-        }
+        ]);
     }
 
     #[test]
