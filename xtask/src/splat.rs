@@ -165,9 +165,9 @@ mod tests {
 
     #[test]
     fn time_stamped_lines_are_matched_by_shape_too() {
+        // CONFIG_PRINTK_TIME's prefix (the debug profile's console may have it).
         let s = find("[   12.345678] INFO: rcu_tasks detected stalls on tasks:");
         assert_eq!(s.len(), 1);
-        assert!(find("[    0.1] slab: BUG-free boot (2 caches)").is_empty());
     }
 
     #[test]
