@@ -349,10 +349,10 @@ mod tests {
         let tests: Vec<&VmTest> = suite.iter().take(4).collect();
         let s = script(&tests, Kernel::Tip);
         assert!(s.contains("run 'load test_uffd_memtype' 30 insmod /modules/test_uffd_memtype.ko\n"));
-        assert!(s.contains("run uffd-unit-tests 600 /bin/uffd-unit-tests\n"));
+        assert!(s.contains("run uffd-unit-tests 1200 /bin/uffd-unit-tests\n"));
         assert!(s.contains("run 'uffd-stress anon' 300 /bin/uffd-stress anon 64 8\n"));
-        assert!(script(&tests, Kernel::Debug).contains("run uffd-unit-tests 6000 /bin/uffd-unit-tests\n"));
-        assert_eq!(guest_bound(&tests, Kernel::Tip), Duration::from_secs(2 * (30 + 30 + 600 + 300) + 180));
+        assert!(script(&tests, Kernel::Debug).contains("run uffd-unit-tests 12000 /bin/uffd-unit-tests\n"));
+        assert_eq!(guest_bound(&tests, Kernel::Tip), Duration::from_secs(2 * (30 + 30 + 1200 + 300) + 180));
     }
 
     #[test]
