@@ -91,7 +91,7 @@ fn module(name: &str, ko: &'static str) -> VmTest {
     }
 }
 
-fn shell(name: &str, script: &str, format: Format, budget: u64) -> VmTest {
+pub fn shell(name: &str, script: &str, format: Format, budget: u64) -> VmTest {
     VmTest {
         name: name.to_string(),
         program: "sh".to_string(),
@@ -342,7 +342,7 @@ pub const BASE_DIFFERENCES: &[(&str, &str)] = &[
 /// The harness's own checks: the `*_BREAK` builds of the workspace tests
 /// (wrong on purpose) must fail.  (program, its build, args, kernel).
 pub fn broken_variants() -> Vec<(VmTest, Kernel)> {
-    let mut fuzz = VmTest::new(
+    let fuzz = VmTest::new(
         "uffd-fuzz built with UFFD_FUZZ_BREAK",
         "uffd-fuzz-break",
         &["-s", "4242", "-n", "200", "-j", "0", "-t", "shmem"],
@@ -350,7 +350,6 @@ pub fn broken_variants() -> Vec<(VmTest, Kernel)> {
         120,
         0,
     );
-    fuzz.cases = 0;
     let monitors = VmTest::new(
         "uffd-monitors built with UFFD_MONITORS_BREAK",
         "uffd-monitors-break",

@@ -219,10 +219,7 @@ fn harness_tip(ws: &Workspace) -> Result<Vec<Case>> {
         },
     ));
     // A test over its budget is killed by the guest and reported as such.
-    let mut sleeper = plan::kmemleak_scan();
-    sleeper.name = "sleeper".into();
-    sleeper.args = vec!["-c".into(), "sleep 60".into()];
-    sleeper.budget = 3;
+    let sleeper = plan::shell("sleeper", "sleep 60", Format::ExitStatus, 3);
     let refs = [&sleeper];
     let run = vm::run_script(ws, Kernel::Tip, &guest::script(&refs, Kernel::Tip), Duration::from_secs(120), "harness-budget")?;
     let secs = guest::sections(&run.output);
