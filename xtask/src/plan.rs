@@ -34,6 +34,9 @@ pub struct VmTest {
     /// The result cases it reports when it runs to the end (its KTAP plan,
     /// its uffd-unit-tests lines, 1 for an exit status): fewer is a failure.
     pub cases: usize,
+    /// On the unpatched base: the cases that must fail there, each with
+    /// the reason (what the series fixes or changes on purpose).
+    pub base_differences: &'static [(&'static str, &'static str)],
 }
 
 impl VmTest {
@@ -46,7 +49,19 @@ impl VmTest {
             needs: Needs::Program(program.to_string()),
             budget,
             cases,
+            base_differences: &[],
         }
+    }
+
+    /// The cases that must fail on the unpatched base, and why.
+    fn differing_on_base(mut self, list: &'static [(&'static str, &'static str)]) -> Self {
+        self.base_differences = list;
+        self
+    }
+
+    /// The documented reason `case` differs on the base, if it does.
+    pub fn base_difference(&self, case: &str) -> Option<&'static str> {
+        self.base_differences.iter().find(|(p, _)| case.contains(p)).map(|(_, why)| *why)
     }
 
     /// Whether `which`'s build holds what the test needs.
@@ -88,6 +103,7 @@ fn module(name: &str, ko: &'static str) -> VmTest {
         needs: Needs::Module(ko),
         budget: 30,
         cases: 1,
+        base_differences: &[],
     }
 }
 
@@ -100,6 +116,7 @@ pub fn shell(name: &str, script: &str, format: Format, budget: u64) -> VmTest {
         needs: Needs::Nothing,
         budget,
         cases: 1,
+        base_differences: &[],
     }
 }
 
@@ -130,6 +147,7 @@ fn mainline_suite() -> Vec<VmTest> {
     let mut v = vec![VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::Ktap, 1200, 79)];
     v.extend(stress_rows(MAINLINE_STRESS_TYPES, 64, 8, 300));
     v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38));
+    v.push(VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240));
     v
 }
 
@@ -290,53 +308,74 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
     v
 }
 
-/// On the unpatched base: the programs that pin v6.18.15 behaviour (built
-/// from the series' sources against the base's headers), so that "the same
-/// as v6.18.15" and "fails on v6.18.15" are checked, not claimed.
+/// On the unpatched base: the programs that pin the behaviour the series
+/// keeps or fixes (built from the series' sources against the base's
+/// headers), so that "the same as the base" and "fails on the base" are
+/// checked, not claimed.
 pub fn base(ed: &Edition) -> Vec<VmTest> {
     if ed != &LTS {
-        return vec![VmTest::new(
-            "uffd-unit-tests unregister-wake (the series' cases)",
-            "uffd-unit-tests-series",
-            &["-f", "unregister-wake"],
-            Format::Ktap,
-            120,
-            12,
-        )];
+        return vec![
+            VmTest::new(
+                "uffd-unit-tests unregister-wake (the series' cases)",
+                "uffd-unit-tests-series",
+                &["-f", "unregister-wake"],
+                Format::Ktap,
+                120,
+                12,
+            )
+            .differing_on_base(MAINLINE_UNREGISTER_WAKE_ON_BASE),
+            VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240)
+                .differing_on_base(MAINLINE_OPS_REGS_ON_BASE),
+        ];
     }
     vec![
-        VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240),
-        VmTest::new("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap, 300, 2),
+        VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240).differing_on_base(&[(
+            "uffd-ops-regs: ioctls ",
+            "the REGISTER ioctls mask follows the memory type's vm_uffd_ops (patch 5); v6.18.15 reports a fixed mask per VMA kind",
+        )]),
+        VmTest::new("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap, 300, 2)
+            .differing_on_base(&[(
+                "uffd-hugetlb-fill-race: ",
+                "v6.18.15 hashes the hugetlb fault mutex of UFFDIO_COPY by the base page index (patch 1 fixes it)",
+            )]),
     ]
 }
+
+/// The series' unregister-wake cases on the unpatched v7.2.8.
+const MAINLINE_UNREGISTER_WAKE_ON_BASE: &[(&str, &str)] = &[
+    ("unregister-wake-minor on ", "v7.2.8 does not wake MINOR faults on UFFDIO_UNREGISTER (the wake fix for minor and WP faults)"),
+    ("unregister-wake-wp on ", "v7.2.8 does not wake WP faults on UFFDIO_UNREGISTER (the wake fix for minor and WP faults)"),
+];
+
+const SHM_HUGETLB: &str = "v7.2.8 refuses to register a SysV SHM_HUGETLB segment (EINVAL); the ipc/shm fix";
+const PAST_EOF: &str = "v7.2.8 fails a shmem fill beyond EOF with ENOMEM, not EFAULT; the beyond-EOF fix";
+const PAST_EOF_PRECONDITION: &str =
+    "the case's first step is a fill beyond EOF, which v7.2.8 fails with ENOMEM, not EFAULT; the beyond-EOF fix";
+
+/// uffd-ops-regs (which pins v6.18's behaviour) on the unpatched v7.2.8.
+const MAINLINE_OPS_REGS_ON_BASE: &[(&str, &str)] = &[
+    ("uffd-ops-regs: register sysv-shm-hugetlb MISSING -> ok", SHM_HUGETLB),
+    ("uffd-ops-regs: register sysv-shm-hugetlb WP -> ok", SHM_HUGETLB),
+    ("uffd-ops-regs: register sysv-shm-hugetlb MINOR -> ok", SHM_HUGETLB),
+    ("uffd-ops-regs: register sysv-shm-hugetlb MISSING|WP -> ok", SHM_HUGETLB),
+    ("uffd-ops-regs: register sysv-shm-hugetlb MINOR|WP -> ok", SHM_HUGETLB),
+    ("uffd-ops-regs: register sysv-shm-hugetlb MISSING|WP (WP_ASYNC) -> ok", SHM_HUGETLB),
+    ("uffd-ops-regs: ioctls sysv-shm-hugetlb MISSING ", SHM_HUGETLB),
+    ("uffd-ops-regs: COPY memfd-shared past i_size -> EFAULT", PAST_EOF),
+    ("uffd-ops-regs: ZEROPAGE memfd-shared past i_size -> EFAULT", PAST_EOF),
+    (
+        "uffd-ops-regs: CONTINUE memfd-shared (MINOR) past i_size -> EINVAL",
+        "v7.2.8 fails UFFDIO_CONTINUE beyond EOF with EFAULT, not EINVAL; the CONTINUE errno fix",
+    ),
+    ("uffd-ops-regs: accounting: failing COPY/ZEROPAGE batch on memfd-shared keeps st_blocks", PAST_EOF_PRECONDITION),
+    ("uffd-ops-regs: accounting: failing COPY/ZEROPAGE batch on memfd-shared keeps meminfo Shmem", PAST_EOF_PRECONDITION),
+    ("uffd-ops-regs: tmpfs size=16 pages: failing COPY batch keeps f_bfree and st_blocks", PAST_EOF_PRECONDITION),
+];
 
 /// Skips that are right, each with its reason.  Any other skip fails.
 pub const EXPECTED_SKIPS: &[(&str, &str)] = &[
     ("uffd-failinject: anon continue:", "anonymous memory has no page cache, so no MINOR mode and no UFFDIO_CONTINUE"),
     ("uffd-failinject: hugetlb zeropage:", "UFFDIO_ZEROPAGE does not exist for hugetlb (documented EINVAL)"),
-];
-
-/// Cases that fail on the unpatched v6.18.15 by design: what the series
-/// changes on purpose or fixes.  On the base each must fail (a listed case
-/// that passes there is a failure: the claim is wrong); any other failure
-/// there fails too.
-pub const BASE_DIFFERENCES: &[(&str, &str)] = &[
-    (
-        "(the series' cases): unregister-wake-minor on ",
-        "v7.2.8 does not wake MINOR faults on UFFDIO_UNREGISTER (mainline patch 2 fixes it)",
-    ),
-    (
-        "(the series' cases): unregister-wake-wp on ",
-        "v7.2.8 does not wake WP faults on UFFDIO_UNREGISTER (mainline patch 2 fixes it)",
-    ),
-    (
-        "uffd-ops-regs: ioctls ",
-        "the REGISTER ioctls mask follows the memory type's vm_uffd_ops (patch 5); v6.18.15 reports a fixed mask per VMA kind",
-    ),
-    (
-        "uffd-hugetlb-fill-race: ",
-        "v6.18.15 hashes the hugetlb fault mutex of UFFDIO_COPY by the base page index (patch 1 fixes it)",
-    ),
 ];
 
 /// The harness's own checks: the `*_BREAK` builds of the workspace tests
@@ -376,10 +415,6 @@ pub fn expected_skip(case: &str) -> Option<&'static str> {
     EXPECTED_SKIPS.iter().find(|(p, _)| case.contains(p)).map(|(_, why)| *why)
 }
 
-/// The documented reason a case differs on the base, if it does.
-pub fn base_difference(case: &str) -> Option<&'static str> {
-    BASE_DIFFERENCES.iter().find(|(p, _)| case.contains(p)).map(|(_, why)| *why)
-}
 
 #[cfg(test)]
 mod tests {
@@ -420,7 +455,16 @@ mod tests {
         let anon = "debug: uffd-failinject: anon continue: anonymous memory has no MINOR mode (EINVAL)";
         assert!(expected_skip(anon).is_some());
         assert!(expected_skip("uffd-memtype-module testmem: wp fault").is_none());
-        assert!(base_difference("base: uffd-hugetlb-fill-race: shared: no SIGBUS").is_some());
-        assert!(base_difference("base: uffd-ops-regs: register anon missing").is_none());
+        let on_base = |ed, name: &str| base(ed).into_iter().find(|t| t.name == name).unwrap();
+        let race = on_base(&LTS, "uffd-hugetlb-fill-race");
+        assert!(race.base_difference("base: uffd-hugetlb-fill-race: shared: no SIGBUS").is_some());
+        let regs = on_base(&LTS, "uffd-ops-regs");
+        assert!(regs.base_difference("base: uffd-ops-regs: register anon-private MISSING -> ok").is_none());
+        // The same program differs in other places on each edition's base.
+        let regs = on_base(&crate::workspace::MAINLINE, "uffd-ops-regs");
+        assert!(regs.base_difference("base: uffd-ops-regs: ioctls anon-shared MISSING == 0x13c").is_none());
+        assert!(regs.base_difference("base: uffd-ops-regs: register sysv-shm-hugetlb MISSING -> ok").is_some());
+        // Registering with WP_ASYNC accepts any memory type on v7.2.8 too.
+        assert!(regs.base_difference("base: uffd-ops-regs: register sysv-shm-hugetlb WP (WP_ASYNC) -> ok").is_none());
     }
 }
