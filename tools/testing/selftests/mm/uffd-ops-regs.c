@@ -651,14 +651,14 @@ static int uffd_reg(int uffd, void *addr, size_t len, uint64_t mode,
 	return 0;
 }
 
-enum op { OP_COPY, OP_ZEROPAGE, OP_CONTINUE };
+enum op { OP_COPY, OP_ZEROPAGE, OP_CONTINUE, OP_POISON };
 
 static const char * const op_name[] = {
 	[OP_COPY] = "COPY", [OP_ZEROPAGE] = "ZEROPAGE",
-	[OP_CONTINUE] = "CONTINUE",
+	[OP_CONTINUE] = "CONTINUE", [OP_POISON] = "POISON",
 };
 
-/* Returns 0 or the errno; *out gets copy/zeropage/mapped. */
+/* Returns 0 or the errno; *out gets copy/zeropage/mapped/updated. */
 static int uffd_op(int uffd, enum op op, void *dst, const void *src,
 		   size_t len, uint64_t mode, int64_t *out)
 {
@@ -696,6 +696,17 @@ static int uffd_op(int uffd, enum op op, void *dst, const void *src,
 		if (ioctl(uffd, UFFDIO_CONTINUE, &c))
 			ret = errno;
 		*out = c.mapped;
+		break;
+	}
+	case OP_POISON: {
+		struct uffdio_poison p = {
+			.range = { .start = (unsigned long)dst, .len = len },
+			.mode = mode, .updated = OUT_SENTINEL,
+		};
+
+		if (ioctl(uffd, UFFDIO_POISON, &p))
+			ret = errno;
+		*out = p.updated;
 		break;
 	}
 	}
@@ -1129,6 +1140,9 @@ static const struct op_case op_cases[] = {
 	/* --- memory the fill ioctls do not handle --- */
 	{ .name = "COPY sysv-shm (WP_ASYNC WP range) -> EINVAL",
 	  .kind = K_SYSV, .reg_mode = M_WP, .wp_async = true, .op = OP_COPY,
+	  .npg = 1, .err = EINVAL },
+	{ .name = "POISON sysv-shm (WP_ASYNC WP range) -> EINVAL",
+	  .kind = K_SYSV, .reg_mode = M_WP, .wp_async = true, .op = OP_POISON,
 	  .npg = 1, .err = EINVAL },
 	{ .name = "COPY regfile-shared (WP_ASYNC WP range) -> EINVAL",
 	  .kind = K_REGFILE_SHARED, .reg_mode = M_WP, .wp_async = true,
