@@ -79,6 +79,48 @@ mod on_signal {
         unsafe { write(PIPE_WRITE.load(Ordering::Relaxed), &b, 1) };
     }
 
+    extern "C" {
+        fn kill(pid: i32, sig: i32) -> i32;
+    }
+
+    /// The parent pid in a /proc/<pid>/stat line ("pid (comm) state ppid
+    /// ..."; comm may hold spaces and parentheses, so after the last ')').
+    pub fn stat_ppid(stat: &str) -> Option<i32> {
+        let rest = &stat[stat.rfind(')')? + 1..];
+        rest.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Every process below `root` (children of children too), from /proc.
+    pub fn descendants(root: i32) -> Vec<i32> {
+        let mut parent_of = Vec::new();
+        if let Ok(rd) = std::fs::read_dir("/proc") {
+            for e in rd.flatten() {
+                let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else { continue };
+                if let Some(ppid) = std::fs::read_to_string(e.path().join("stat")).ok().as_deref().and_then(stat_ppid) {
+                    parent_of.push((pid, ppid));
+                }
+            }
+        }
+        let mut found = vec![root];
+        let mut i = 0;
+        while i < found.len() {
+            let p = found[i];
+            found.extend(parent_of.iter().filter(|(_, pp)| *pp == p).map(|(c, _)| *c));
+            i += 1;
+        }
+        found.remove(0);
+        found
+    }
+
+    /// SIGTERM to every process the tool started (make, QEMU, ...), so that
+    /// none outlives it holding the kernel build lock or a CPU.
+    pub fn terminate_descendants() {
+        for pid in descendants(std::process::id() as i32) {
+            // SAFETY: kill(2) with a pid read from /proc; a pid gone since is ESRCH.
+            unsafe { kill(pid, 15) };
+        }
+    }
+
     /// Calls `then(signal)` on a thread of its own when one arrives.
     pub fn install(then: impl Fn(i32) + Send + 'static) {
         let mut fds = [0i32; 2];
@@ -317,7 +359,8 @@ fn test_edition(ws: &Workspace, linux: Option<&Path>, vm_only: bool, debug_only:
 pub fn test(ws: &Workspace, editions: &[&'static Edition], linux: Option<&Path>, vm_only: bool, debug_only: bool) -> Result<()> {
     let start = Instant::now();
     on_signal::install(move |sig| {
-        println!("xtask: interrupted by signal {sig}: the results so far");
+        println!("xtask: interrupted by signal {sig}: stopping what it started; the results so far");
+        on_signal::terminate_descendants();
         print_summary(start);
         std::process::exit(1);
     });
@@ -329,5 +372,34 @@ pub fn test(ws: &Workspace, editions: &[&'static Edition], linux: Option<&Path>,
         Ok(())
     } else {
         std::process::exit(1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_signal::*;
+
+    #[test]
+    fn parent_pid_is_read_from_this_kernels_proc_stat() {
+        // Real text: this test process's own stat line.
+        let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+        assert_eq!(stat_ppid(&stat), Some(std::os::unix::process::parent_id() as i32));
+        // comm with spaces and parentheses, as the kernel prints it.
+        assert_eq!(stat_ppid("4242 (a (b) c) S 17 4242 4242 0 -1"), Some(17));
+    }
+
+    #[test]
+    fn a_child_and_its_child_are_descendants() {
+        let mut child = std::process::Command::new("sh").args(["-c", "sleep 30 & wait"]).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let d = descendants(std::process::id() as i32);
+        // Only what this test started: other tests run in parallel.
+        let below = descendants(child.id() as i32);
+        for pid in below.iter().chain([child.id() as i32].iter()) {
+            let _ = std::process::Command::new("kill").arg(pid.to_string()).status();
+        }
+        let _ = child.wait();
+        assert!(d.contains(&(child.id() as i32)), "{d:?}");
+        assert!(!below.is_empty() && below.iter().all(|p| d.contains(p)), "the sleep below sh is missing: {d:?} {below:?}");
     }
 }
