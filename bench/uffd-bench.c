@@ -55,9 +55,12 @@
 #if __has_include("lib/test_uffd_memtype_uapi.h")
 #include "lib/test_uffd_memtype_uapi.h"
 #else
-/* A kernel without the series: the Rust sample's device does not exist. */
-#define UFFD_RUST_MEM_DEV		"/dev/rust_uffd_mem"
+/* A kernel without the series: the test memory types do not exist. */
 #define UFFD_TEST_MEMTYPE_CREATE	_IOW('u', 0x80, __u64)
+#endif
+#ifndef UFFD_RUST_MEM_DEV
+/* Not (yet) in this edition's series: its device does not exist. */
+#define UFFD_RUST_MEM_DEV		"/dev/rust_uffd_mem"
 #endif
 
 #define HPAGE_SIZE	(2UL << 20)

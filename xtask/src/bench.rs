@@ -7,8 +7,9 @@
 //! then again without it for wall-clock numbers, base and tip alternating
 //! (A B A B) so that drift on the host cancels.  Where KVM works the
 //! wall-clock runs use it and uffd-bench adds instruction counts from the
-//! CPU's PMU.  The tables go to `build/bench/results.md` and
-//! `bench/RESULTS.md`.  It reports; it never fails on a number.
+//! CPU's PMU.  The tables go to `build/<edition>/bench/results.md` and
+//! the edition's `bench/RESULTS.md` (`lts/v6.18.15/bench/` for v6.18.15).
+//! It reports; it never fails on a number.
 
 use crate::benchreport::{comparison_table, parse, ratio_targets, rust_vs_shmem_table, target_lines};
 use crate::benchreport::{Line, Measured, Metric};
@@ -266,7 +267,7 @@ pub fn bench(ws: &Workspace, linux: Option<&Path>, no_build: bool) -> Result<()>
     let report = Report { data, wall_accel, header, seconds: start.elapsed().as_secs_f64() };
     let md = report.markdown();
     let out = dir.join("results.md");
-    let committed = ws.root.join("bench/RESULTS.md");
+    let committed = ws.edition_dir().join("bench/RESULTS.md");
     write(&out, &md)?;
     write(&committed, &md)?;
     println!("{md}");

@@ -61,7 +61,7 @@ commands:
                            checks are kept by content in ~/.cache/vm-uffd-ops/results
                            (--no-cache: run them all again)
   bench [--no-build]       userfaultfd fill costs, base v6.18.15 vs tip (icount and wall clock),
-                           tables in build/bench/results.md and bench/RESULTS.md
+                           tables in build/<edition>/bench/results.md and the edition's bench/RESULTS.md
                            (--no-build: kernels as they are, only the benchmark program built)
 ";
 
