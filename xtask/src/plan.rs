@@ -359,8 +359,18 @@ const PAST_EOF: &str = "v7.2.8 fails a shmem fill beyond EOF with ENOMEM, not EF
 const PAST_EOF_PRECONDITION: &str =
     "the case's first step is a fill beyond EOF, which v7.2.8 fails with ENOMEM, not EFAULT; the beyond-EOF fix";
 
-/// uffd-ops-regs (which pins v6.18's behaviour) on the unpatched v7.2.8.
+const MASK: &str = "v7.2.8's UFFDIO_REGISTER ioctls mask is fixed per VMA kind (MOVE on shmem, fills on WP_ASYNC-only memory); the ioctls mask patch";
+
+/// uffd-ops-regs (which pins v6.18's behaviour and the series' ioctls
+/// masks) on the unpatched v7.2.8.
 const MAINLINE_OPS_REGS_ON_BASE: &[(&str, &str)] = &[
+    ("uffd-ops-regs: ioctls anon-shared ", MASK),
+    ("uffd-ops-regs: ioctls memfd-shared ", MASK),
+    ("uffd-ops-regs: ioctls memfd-private ", MASK),
+    ("uffd-ops-regs: ioctls tmpfs-shared ", MASK),
+    ("uffd-ops-regs: ioctls sysv-shm WP (WP_ASYNC) ", MASK),
+    ("uffd-ops-regs: ioctls regfile-shared ", MASK),
+    ("uffd-ops-regs: register anon-private+memfd-shared MISSING -> ok, ioctls 0x11c", MASK),
     ("uffd-ops-regs: register sysv-shm-hugetlb MISSING -> ok", SHM_HUGETLB),
     ("uffd-ops-regs: register sysv-shm-hugetlb WP -> ok", SHM_HUGETLB),
     ("uffd-ops-regs: register sysv-shm-hugetlb MINOR -> ok", SHM_HUGETLB),
@@ -469,7 +479,8 @@ mod tests {
         assert!(regs.base_difference("base: uffd-ops-regs: register anon-private MISSING -> ok").is_none());
         // The same program differs in other places on each edition's base.
         let regs = on_base(&crate::workspace::MAINLINE, "uffd-ops-regs");
-        assert!(regs.base_difference("base: uffd-ops-regs: ioctls anon-shared MISSING == 0x13c").is_none());
+        assert!(regs.base_difference("base: uffd-ops-regs: ioctls anon-private MISSING == 0x13c").is_none());
+        assert!(regs.base_difference("base: uffd-ops-regs: ioctls anon-shared MISSING == 0x11c").is_some());
         assert!(regs.base_difference("base: uffd-ops-regs: register sysv-shm-hugetlb MISSING -> ok").is_some());
         // Registering with WP_ASYNC accepts any memory type on v7.2.8 too.
         assert!(regs.base_difference("base: uffd-ops-regs: register sysv-shm-hugetlb WP (WP_ASYNC) -> ok").is_none());

@@ -847,13 +847,17 @@ static const struct {
 /* ------------------------------------------------------------------ */
 
 /*
- * The mask is UFFD_API_RANGE_IOCTLS (WAKE|COPY|ZEROPAGE|MOVE|WP|CONTINUE|
- * POISON = 0x1fc), or UFFD_API_RANGE_IOCTLS_BASIC (no ZEROPAGE, no MOVE =
- * 0x1cc) if a hugetlb VMA is in the range, less WRITEPROTECT unless the
- * mode has WP and CONTINUE unless it has MINOR.  It does not depend on the
- * memory type otherwise: it claims MOVE for shmem (where UFFDIO_MOVE fails
- * with EINVAL) and COPY, ZEROPAGE and POISON for WP_ASYNC registrations of
- * memory the fill ioctls refuse.
+ * The mask holds the range ioctls every memory type in the range supports,
+ * less WRITEPROTECT unless the mode has WP and CONTINUE unless it has MINOR:
+ *   anon:    WAKE|COPY|ZEROPAGE|MOVE|WP|POISON            = 0x17c
+ *   shmem:   WAKE|COPY|ZEROPAGE|WP|CONTINUE|POISON        = 0x1dc
+ *   hugetlb: WAKE|COPY|WP|CONTINUE|POISON                 = 0x1cc
+ *   no uffd memory type (WP_ASYNC registration): WAKE|WP  = 0x44
+ * Up to v7.2 it was UFFD_API_RANGE_IOCTLS (0x1fc) or, with a hugetlb VMA
+ * in the range, UFFD_API_RANGE_IOCTLS_BASIC (0x1cc): it also claimed MOVE
+ * for shmem (where UFFDIO_MOVE fails with EINVAL) and COPY, ZEROPAGE and
+ * POISON for WP_ASYNC registrations of memory the fill ioctls refuse.  The
+ * cases that changed say so.
  */
 static const struct {
 	enum kind kind;
@@ -865,17 +869,17 @@ static const struct {
 	{ K_ANON_PRIV,		M_WP,			false,	0x17c },
 	{ K_ANON_PRIV,		M_MISSING | M_WP,	false,	0x17c },
 	{ K_ANON_PRIV,		M_WP,			true,	0x17c },
-	{ K_ANON_SHARED,	M_MISSING,		false,	0x13c },
-	{ K_ANON_SHARED,	M_MINOR,		false,	0x1bc },
-	{ K_MEMFD_SHARED,	M_MISSING,		false,	0x13c },
-	{ K_MEMFD_SHARED,	M_WP,			false,	0x17c },
-	{ K_MEMFD_SHARED,	M_MINOR,		false,	0x1bc },
-	{ K_MEMFD_SHARED,	M_MISSING | M_MINOR,	false,	0x1bc },
-	{ K_MEMFD_SHARED,	M_MINOR | M_WP,		false,	0x1fc },
-	{ K_MEMFD_SHARED, M_MISSING | M_MINOR | M_WP,	false,	0x1fc },
-	{ K_MEMFD_PRIV,		M_MISSING,		false,	0x13c },
-	{ K_MEMFD_PRIV,		M_MINOR,		false,	0x1bc },
-	{ K_TMPFS_SHARED,	M_MISSING | M_WP,	false,	0x17c },
+	{ K_ANON_SHARED,	M_MISSING,		false,	0x11c },	/* v7.2: 0x13c */
+	{ K_ANON_SHARED,	M_MINOR,		false,	0x19c },	/* v7.2: 0x1bc */
+	{ K_MEMFD_SHARED,	M_MISSING,		false,	0x11c },	/* v7.2: 0x13c */
+	{ K_MEMFD_SHARED,	M_WP,			false,	0x15c },	/* v7.2: 0x17c */
+	{ K_MEMFD_SHARED,	M_MINOR,		false,	0x19c },	/* v7.2: 0x1bc */
+	{ K_MEMFD_SHARED,	M_MISSING | M_MINOR,	false,	0x19c },	/* v7.2: 0x1bc */
+	{ K_MEMFD_SHARED,	M_MINOR | M_WP,		false,	0x1dc },	/* v7.2: 0x1fc */
+	{ K_MEMFD_SHARED, M_MISSING | M_MINOR | M_WP,	false,	0x1dc },	/* v7.2: 0x1fc */
+	{ K_MEMFD_PRIV,		M_MISSING,		false,	0x11c },	/* v7.2: 0x13c */
+	{ K_MEMFD_PRIV,		M_MINOR,		false,	0x19c },	/* v7.2: 0x1bc */
+	{ K_TMPFS_SHARED,	M_MISSING | M_WP,	false,	0x15c },	/* v7.2: 0x17c */
 	{ K_HUGETLB_MEMFD_SHARED, M_MISSING,		false,	0x10c },
 	{ K_HUGETLB_MEMFD_SHARED, M_WP,			false,	0x14c },
 	{ K_HUGETLB_MEMFD_SHARED, M_MINOR,		false,	0x18c },
@@ -884,9 +888,9 @@ static const struct {
 	{ K_HUGETLB_MEMFD_PRIV,	M_MINOR,		false,	0x18c },
 	{ K_HUGETLB_ANON_PRIV,	M_MISSING,		false,	0x10c },
 	{ K_HUGETLB_ANON_PRIV,	M_WP,			true,	0x14c },
-	{ K_SYSV,		M_WP,			true,	0x17c },
+	{ K_SYSV,		M_WP,			true,	0x44 },	/* v7.2: 0x17c */
 	{ K_SYSV_HUGETLB,	M_MISSING,		false,	0x10c },
-	{ K_REGFILE_SHARED,	M_WP,			true,	0x17c },
+	{ K_REGFILE_SHARED,	M_WP,			true,	0x44 },	/* v7.2: 0x17c */
 };
 
 static int run_reg(enum kind k, uint64_t mode, bool wp_async, bool feat0,
@@ -1660,7 +1664,7 @@ static int case_mixed_minor(char *why)
 
 static int case_mixed_missing(char *why)
 {
-	return run_mixed(false, false, M_MISSING, 0, 0x13c, why);
+	return run_mixed(false, false, M_MISSING, 0, 0x11c, why);
 }
 
 static int case_mixed_hugetlb(char *why)
@@ -2116,7 +2120,7 @@ static const struct {
 	  case_ebusy },
 	{ "register memfd-shared+anon-private MINOR -> EINVAL, nothing registered",
 	  case_mixed_minor },
-	{ "register anon-private+memfd-shared MISSING -> ok, ioctls 0x13c",
+	{ "register anon-private+memfd-shared MISSING -> ok, ioctls 0x11c",
 	  case_mixed_missing },
 	{ "register anon-private+hugetlb-anon-shared MISSING -> ok, ioctls 0x10c",
 	  case_mixed_hugetlb },
