@@ -116,9 +116,33 @@ static const struct vm_operations_struct tmem_vm_ops = {
 	.uffd_ops	= &tmem_uffd_ops,
 };
 
+/*
+ * An object that asks to be told of writes, as a type with a backing store
+ * would: userfaultfd must refuse it (it fills pages without telling).
+ */
+static vm_fault_t tmem_page_mkwrite(struct vm_fault *vmf)
+{
+	struct folio *folio = page_folio(vmf->page);
+
+	folio_lock(folio);
+	if (folio->mapping != file_inode(vmf->vma->vm_file)->i_mapping) {
+		folio_unlock(folio);
+		return VM_FAULT_NOPAGE;
+	}
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct tmem_mkwrite_vm_ops = {
+	.fault		= tmem_fault,
+	.map_pages	= filemap_map_pages,
+	.page_mkwrite	= tmem_page_mkwrite,
+	.uffd_ops	= &tmem_uffd_ops,
+};
+
 static int tmem_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	vma->vm_ops = &tmem_vm_ops;
+	/* The object's vm_ops, chosen when it was created. */
+	vma->vm_ops = file->private_data;
 	return 0;
 }
 
@@ -144,7 +168,7 @@ static const struct file_operations tmem_object_fops = {
 	.fallocate	= tmem_fallocate,
 };
 
-static long tmem_create(u64 size)
+static long tmem_create(u64 size, bool mkwrite)
 {
 	struct inode *inode;
 	struct file *file;
@@ -156,7 +180,9 @@ static long tmem_create(u64 size)
 	if (fd < 0)
 		return fd;
 	file = anon_inode_create_getfile("[uffd_test_memtype]", &tmem_object_fops,
-					 NULL, O_RDWR, NULL);
+					 (void *)(mkwrite ? &tmem_mkwrite_vm_ops :
+						  &tmem_vm_ops),
+					 O_RDWR, NULL);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
 		return PTR_ERR(file);
@@ -176,7 +202,9 @@ static long tmem_dev_ioctl(struct file *file, unsigned int cmd,
 {
 	switch (cmd) {
 	case UFFD_TEST_MEMTYPE_CREATE:
-		return tmem_create(arg);
+		return tmem_create(arg, false);
+	case UFFD_TEST_MEMTYPE_CREATE_MKWRITE:
+		return tmem_create(arg, true);
 	default:
 		return -ENOTTY;
 	}

@@ -18,4 +18,10 @@
  */
 #define UFFD_TEST_MEMTYPE_CREATE	_IOW('u', 0x80, __u64)
 
+/*
+ * The same, for an object whose mappings have a ->page_mkwrite(), as a
+ * memory type with a backing store would: userfaultfd refuses it.
+ */
+#define UFFD_TEST_MEMTYPE_CREATE_MKWRITE	_IOW('u', 0x81, __u64)
+
 #endif /* _LIB_TEST_UFFD_MEMTYPE_UAPI_H */

@@ -145,8 +145,8 @@ fn module_loads() -> Vec<VmTest> {
 fn mainline_suite() -> Vec<VmTest> {
     let mut v = vec![module("load test_uffd_memtype", "lib/test_uffd_memtype.ko")];
     // 67 cases of v7.2.8's on five memory types, the series'
-    // unregister-wake cases (12), and testmem in 16 tests.
-    v.push(VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::Ktap, 1200, 95));
+    // unregister-wake cases (12), and testmem in 17 tests.
+    v.push(VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::Ktap, 1200, 96));
     v.extend(stress_rows(MAINLINE_STRESS_TYPES, 64, 8, 300));
     v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38));
     v.push(VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 241));
