@@ -81,6 +81,8 @@ struct Report {
     wall_accel: &'static str,
     /// Lines naming the kernels measured.
     header: String,
+    /// The edition's base tag (v6.18.15, v7.2.8).
+    base: &'static str,
     seconds: f64,
 }
 
@@ -89,7 +91,7 @@ impl Report {
         let empty = Measured::default();
         let m = |side, clock| self.data.get(&(side, clock)).unwrap_or(&empty);
         let wall = self.wall_accel.to_uppercase();
-        let mut s = format!("# uffd-bench: base v6.18.15 vs series tip\n\n{}\n", self.header);
+        let mut s = format!("# uffd-bench: base {} vs series tip\n\n{}\n", self.base, self.header);
         s.push_str(&format!(
             "Per page, the median of all rounds ({ROUNDS} per run after a warm-up round; {PAGES} 4K pages \
              or {HUGEPAGES} 2M hugetlb pages per round); spread = interquartile range / median of those rounds. \
@@ -264,7 +266,7 @@ pub fn bench(ws: &Workspace, linux: Option<&Path>, no_build: bool) -> Result<()>
         }
         data.entry((side, clock)).or_default().add(&lines);
     }
-    let report = Report { data, wall_accel, header, seconds: start.elapsed().as_secs_f64() };
+    let report = Report { data, wall_accel, header, base: ws.edition.tag, seconds: start.elapsed().as_secs_f64() };
     let md = report.markdown();
     let out = dir.join("results.md");
     let committed = ws.edition_dir().join("bench/RESULTS.md");
