@@ -302,7 +302,7 @@ mod tests {
         m.add(&parse("bench type=shmem op=copy path=ioctl ns=1000\nbench type=rust op=copy path=ioctl ns=1040\n"));
         let mut data = HashMap::new();
         data.insert((Side::Tip, Clock::Icount), m);
-        let r = Report { data, wall_accel: "tcg", header: "- tip: abc\n".into(), seconds: 61.0 };
+        let r = Report { data, wall_accel: "tcg", header: "- tip: abc\n".into(), base: "v7.2.8", seconds: 61.0 };
         let md = r.markdown();
         for part in ["## Guest instructions", "## Wall clock per page (TCG", "## Rust sample vs shmem", "## Targets"] {
             assert!(md.contains(part), "{part} missing:\n{md}");
