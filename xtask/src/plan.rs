@@ -132,9 +132,15 @@ fn stress_rows(types: &[&str], mib: u32, bounces: u32, budget: u64) -> Vec<VmTes
         .collect()
 }
 
+/// Loads the series' test memory type (lib/test_uffd_memtype.c), which
+/// its testmem cases need: both editions, every guest that runs them.
+fn load_test_memtype() -> VmTest {
+    module("load test_uffd_memtype", "lib/test_uffd_memtype.ko")
+}
+
 fn module_loads() -> Vec<VmTest> {
     vec![
-        module("load test_uffd_memtype", "lib/test_uffd_memtype.ko"),
+        load_test_memtype(),
         module("load rust_uffd_mem", "samples/rust/rust_uffd_mem.ko"),
     ]
 }
@@ -143,7 +149,7 @@ fn module_loads() -> Vec<VmTest> {
 /// since 7.2) on the kernel's memory types and on the series' test memory
 /// type (a module), and the series' own tests.
 fn mainline_suite() -> Vec<VmTest> {
-    let mut v = vec![module("load test_uffd_memtype", "lib/test_uffd_memtype.ko")];
+    let mut v = vec![load_test_memtype()];
     // 67 cases of v7.2.8's on five memory types, the series'
     // unregister-wake cases (12), and testmem in 17 tests.
     v.push(VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::Ktap, 1200, 96));
@@ -211,7 +217,7 @@ pub const CONCURRENCY_CPUS: u32 = 8;
 /// 8 faulting and 8 monitor threads, on one object.
 pub fn concurrency(ed: &Edition) -> Vec<VmTest> {
     if ed != &LTS {
-        let mut v = vec![module("load test_uffd_memtype", "lib/test_uffd_memtype.ko")];
+        let mut v = vec![load_test_memtype()];
         v.extend(stress_rows(MAINLINE_STRESS_TYPES, 64, 16, 300));
         return v;
     }
@@ -298,7 +304,7 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
         (DebugScope::Quick, false) => {
             // minor, minor-wp (shmem, hugetlb, testmem), minor-collapse
             // (shmem), unregister-wake-minor (shmem, hugetlb, testmem).
-            v.push(module("load test_uffd_memtype", "lib/test_uffd_memtype.ko"));
+            v.push(load_test_memtype());
             v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 10));
             v.extend(stress_rows(MAINLINE_STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
