@@ -120,7 +120,8 @@ pub fn shell(name: &str, script: &str, format: Format, budget: u64) -> VmTest {
     }
 }
 
-/// The memory types of uffd-stress (the kernel's three, the series' two).
+/// The memory types of uffd-stress (the kernel's three, the series' two),
+/// both editions.
 pub const STRESS_TYPES: &[&str] = &["anon", "shmem", "shmem-private", "hugetlb", "testmem", "rustmem"];
 
 /// uffd-stress on each of `types`, `mib` MiB, `bounces` bounces.
@@ -146,21 +147,19 @@ fn module_loads() -> Vec<VmTest> {
 }
 
 /// The mainline edition's suite: the kernel's own uffd selftests (KTAP
-/// since 7.2) on the kernel's memory types and on the series' test memory
-/// type (a module), and the series' own tests.
+/// since 7.2) on the kernel's memory types and on the series' two memory
+/// types in modules (C and Rust), and the series' own tests.
 fn mainline_suite() -> Vec<VmTest> {
-    let mut v = vec![load_test_memtype()];
+    let mut v = module_loads();
     // 67 cases of v7.2.8's on five memory types, the series'
-    // unregister-wake cases (12), and testmem in 17 tests.
-    v.push(VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::Ktap, 1200, 96));
-    v.extend(stress_rows(MAINLINE_STRESS_TYPES, 64, 8, 300));
+    // unregister-wake cases (12), testmem in 17 tests and rustmem in 16
+    // (all of testmem's but register-refused).
+    v.push(VmTest::new("uffd-unit-tests", "uffd-unit-tests", &[], Format::Ktap, 1200, 112));
+    v.extend(stress_rows(STRESS_TYPES, 64, 8, 300));
     v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38));
     v.push(VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 241));
     v
 }
-
-/// uffd-stress's memory types on mainline (the Rust type is not there yet).
-pub const MAINLINE_STRESS_TYPES: &[&str] = &["anon", "shmem", "shmem-private", "hugetlb", "testmem"];
 
 /// The edition's suite.
 pub fn suite(ed: &Edition) -> Vec<VmTest> {
@@ -217,8 +216,8 @@ pub const CONCURRENCY_CPUS: u32 = 8;
 /// 8 faulting and 8 monitor threads, on one object.
 pub fn concurrency(ed: &Edition) -> Vec<VmTest> {
     if ed != &LTS {
-        let mut v = vec![load_test_memtype()];
-        v.extend(stress_rows(MAINLINE_STRESS_TYPES, 64, 16, 300));
+        let mut v = module_loads();
+        v.extend(stress_rows(STRESS_TYPES, 64, 16, 300));
         return v;
     }
     let mut v = module_loads();
@@ -302,11 +301,12 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
             v.extend(debug_quick());
         }
         (DebugScope::Quick, false) => {
-            // minor, minor-wp (shmem, hugetlb, testmem), minor-collapse
-            // (shmem), unregister-wake-minor (shmem, hugetlb, testmem).
-            v.push(load_test_memtype());
-            v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 10));
-            v.extend(stress_rows(MAINLINE_STRESS_TYPES, 16, 4, 60));
+            // minor, minor-wp (shmem, hugetlb, testmem, rustmem),
+            // minor-collapse (shmem), unregister-wake-minor (shmem,
+            // hugetlb, testmem, rustmem).
+            v.extend(module_loads());
+            v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 13));
+            v.extend(stress_rows(STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
             v.push(kmemleak_scan());
             return v;
@@ -332,7 +332,7 @@ pub fn base(ed: &Edition) -> Vec<VmTest> {
                 &["-f", "unregister-wake"],
                 Format::Ktap,
                 120,
-                15,
+                18,
             )
             .differing_on_base(MAINLINE_UNREGISTER_WAKE_ON_BASE),
             VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 241)
@@ -356,6 +356,7 @@ pub fn base(ed: &Edition) -> Vec<VmTest> {
 const MAINLINE_UNREGISTER_WAKE_ON_BASE: &[(&str, &str)] = &[
     // First: a case is judged by the first pattern it contains.
     (" on testmem", "v7.2.8 has no test memory type (the series adds lib/test_uffd_memtype.c): skipped there"),
+    (" on rustmem", "v7.2.8 has no Rust memory type (the series adds samples/rust/rust_uffd_mem.rs): skipped there"),
     ("unregister-wake-minor on ", "v7.2.8 does not wake MINOR faults on UFFDIO_UNREGISTER (the wake fix for minor and WP faults)"),
     ("unregister-wake-wp on ", "v7.2.8 does not wake WP faults on UFFDIO_UNREGISTER (the wake fix for minor and WP faults)"),
 ];
