@@ -75,8 +75,8 @@ rust_helper_filemap_lock_folio(struct address_space *mapping, pgoff_t index)
 	return filemap_lock_folio(mapping, index);
 }
 
-__rust_helper struct page *rust_helper_folio_file_page(struct folio *folio,
-						      pgoff_t index)
+__rust_helper struct page *
+rust_helper_folio_file_page(struct folio *folio, pgoff_t index)
 {
 	return folio_file_page(folio, index);
 }

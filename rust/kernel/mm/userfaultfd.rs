@@ -250,7 +250,10 @@ pub trait UffdOps: Sized + 'static {
 ///     type Ptr = Arc<AtomicUsize>;
 ///     const MODES: UffdModes = UffdModes::MISSING.with(UffdModes::MINOR);
 ///
-///     fn alloc_folio(_left: ArcBorrow<'_, AtomicUsize>, at: &PageSite<'_>) -> Result<NewFolio<Uninit>> {
+///     fn alloc_folio(
+///         _left: ArcBorrow<'_, AtomicUsize>,
+///         at: &PageSite<'_>,
+///     ) -> Result<NewFolio<Uninit>> {
 ///         Ok(at.alloc_folio(GFP_HIGHUSER)?)
 ///     }
 ///
@@ -714,7 +717,7 @@ impl<T: UffdOps> VTable<T> {
         // SAFETY: `vmf` is valid.
         let (vma, pgoff, addr) = unsafe {
             let f = &(*vmf).__bindgen_anon_1;
-            (f.vma, f.pgoff as usize, f.address as usize)
+            (f.vma, f.pgoff, f.address)
         };
         // SAFETY: The VMA is locked for the duration of the fault, and `mmap` only sets these
         // operations on VMAs that map files created by `UffdMemType::create` for `T`.
@@ -728,7 +731,7 @@ impl<T: UffdOps> VTable<T> {
         match obj.fault_in(vma, addr, pgoff, missing) {
             Ok(Lookup::Found(folio)) => {
                 // SAFETY: The folio is valid and holds `pgoff`.
-                let page = unsafe { bindings::folio_file_page(folio.as_ptr(), pgoff as c_ulong) };
+                let page = unsafe { bindings::folio_file_page(folio.as_ptr(), pgoff) };
                 // SAFETY: `vmf` is valid. With `VM_FAULT_LOCKED`, the page is returned locked
                 // and with a reference for the caller, which the folio's lock and reference
                 // become.
@@ -763,7 +766,7 @@ impl<T: UffdOps> VTable<T> {
     ) -> *mut bindings::folio {
         // SAFETY: The VMA holds a reference to the file and is locked for the call.
         let obj = unsafe { Object::<T>::from_inode(inode) };
-        match obj.mapping.lock_folio(pgoff as usize) {
+        match obj.mapping.lock_folio(pgoff) {
             // The caller takes over the lock and the reference.
             Some(folio) => folio.into_raw().as_ptr(),
             None => ENOENT.to_ptr(),
@@ -781,11 +784,11 @@ impl<T: UffdOps> VTable<T> {
         // SAFETY: The VMA is valid and locked for the call, and maps one of our files.
         let obj = unsafe { Object::<T>::from_vma(vma) };
         // SAFETY: The VMA is valid.
-        let index = unsafe { bindings::linear_page_index(vma, addr) } as usize;
+        let index = unsafe { bindings::linear_page_index(vma, addr) };
         let at = PageSite {
             // SAFETY: The VMA is valid and locked for the call.
             vma: unsafe { VmaRef::from_raw(vma) },
-            addr: addr as usize,
+            addr,
             index,
         };
         match T::alloc_folio(obj.data(), &at) {
@@ -818,7 +821,7 @@ impl<T: UffdOps> VTable<T> {
         if ret != 0 {
             return ret;
         }
-        if let Err(err) = T::inserted(obj.data(), index as usize) {
+        if let Err(err) = T::inserted(obj.data(), index) {
             // SAFETY: We just inserted the folio: it is locked and not mapped yet.
             unsafe { unadd_folio(folio) };
             return err.to_errno();
