@@ -168,10 +168,14 @@ fn case_from(name: String, problems: &[&Diagnostic], secs: f64) -> Case {
 }
 
 /// The make target that compiles a C file of the kernel (KVM's common code
-/// is built from the architecture's kvm directory).
+/// is built from the architecture's kvm directory; the Rust helpers are
+/// not translation units of their own: rust/helpers/helpers.c includes
+/// them, after defining the `__rust_helper` they are written with).
 fn make_target(c_file: &str) -> String {
     if c_file.starts_with("virt/kvm/") {
         "arch/x86/kvm/".to_string()
+    } else if c_file.starts_with("rust/helpers/") {
+        "rust/helpers/helpers.o".to_string()
     } else {
         c_file.trim_end_matches(".c").to_string() + ".o"
     }
@@ -588,6 +592,14 @@ diff --git a/lib/new.c b/lib/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/l
     fn page_table_symbols_are_forbidden_in_a_memory_type_module() {
         let syms = ["filemap_add_folio", "__pte_offset_map", "handle_userfault", "folio_unlock", "pmd_clear_bad"];
         assert_eq!(forbidden_symbols(&syms), vec!["__pte_offset_map", "handle_userfault", "pmd_clear_bad"]);
+    }
+
+    #[test]
+    fn rust_helpers_are_compiled_through_helpers_c() {
+        assert_eq!(make_target("rust/helpers/folio.c"), "rust/helpers/helpers.o");
+        assert_eq!(make_target("rust/helpers/helpers.c"), "rust/helpers/helpers.o");
+        assert_eq!(make_target("mm/userfaultfd.c"), "mm/userfaultfd.o");
+        assert_eq!(make_target("virt/kvm/guest_memfd.c"), "arch/x86/kvm/");
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl Folio {
     /// Returns the size of the folio in bytes.
     #[inline]
     pub fn size(&self) -> usize {
-        // SAFETY: The folio is valid because we hold a reference to it.
+        // SAFETY: By the type invariants, a reference is held on the folio, so it is valid.
         unsafe { bindings::folio_size(self.as_ptr()) }
     }
 
@@ -133,14 +133,14 @@ impl Folio {
     /// Returns whether the folio is locked (by anyone).
     #[inline]
     pub fn test_locked(&self) -> bool {
-        // SAFETY: The folio is valid because we hold a reference to it.
+        // SAFETY: By the type invariants, a reference is held on the folio, so it is valid.
         unsafe { bindings::folio_test_locked(self.as_ptr()) }
     }
 
     /// Returns whether the contents of the folio are up to date.
     #[inline]
     pub fn test_uptodate(&self) -> bool {
-        // SAFETY: The folio is valid because we hold a reference to it.
+        // SAFETY: By the type invariants, a reference is held on the folio, so it is valid.
         unsafe { bindings::folio_test_uptodate(self.as_ptr()) }
     }
 
@@ -167,7 +167,7 @@ impl Folio {
     /// ```
     #[inline]
     pub fn lock(this: ARef<Self>) -> LockedFolio {
-        // SAFETY: The folio is valid because we hold a reference to it.
+        // SAFETY: By the type invariants, a reference is held on the folio, so it is valid.
         unsafe { bindings::folio_lock(this.as_ptr()) };
         // SAFETY: We just locked the folio, and we hand over our reference.
         unsafe { LockedFolio::from_raw(ARef::into_raw(this).cast()) }
@@ -178,7 +178,7 @@ impl Folio {
     /// Gives the reference back if the folio is already locked.
     #[inline]
     pub fn try_lock(this: ARef<Self>) -> Result<LockedFolio, ARef<Self>> {
-        // SAFETY: The folio is valid because we hold a reference to it.
+        // SAFETY: By the type invariants, a reference is held on the folio, so it is valid.
         if unsafe { bindings::folio_trylock(this.as_ptr()) } {
             // SAFETY: We just locked the folio, and we hand over our reference.
             Ok(unsafe { LockedFolio::from_raw(ARef::into_raw(this).cast()) })

@@ -69,7 +69,6 @@ use crate::{
 };
 use core::{
     marker::PhantomData,
-    mem::MaybeUninit,
     ops::BitOr,
     ptr::{
         self,
@@ -185,6 +184,14 @@ pub type Borrowed<'a, T> = <<T as UffdOps>::Ptr as ForeignOwnable>::Borrowed<'a>
 /// OOM killer, `EHWPOISON` sends `SIGBUS` for a poisoned page, and every other error sends
 /// `SIGBUS`; no error makes the fault retry. So [`ENOMEM`] means that the kernel is out of
 /// memory: to refuse a page for a limit of the type's own, use [`ENOSPC`].
+///
+/// The ioctls return an error of [`UffdOps::inserted`] as it is, and fail with [`ENOMEM`] on
+/// any error of [`UffdOps::alloc_folio`] (core mm's hook has no errno). Errors that mean
+/// something else to userfaultfd's users ([`EAGAIN`]: retry, [`EEXIST`]: already filled,
+/// [`ENOENT`], [`EFAULT`]) should not be used.
+///
+/// The page cache is charged to the memory cgroup of the task that faults or calls the ioctl
+/// (as `filemap_add_folio()` does), not to the owner of the mapping.
 #[vtable]
 pub trait UffdOps: Sized + 'static {
     /// The data of one memory object (e.g. `Arc<State>`, `Pin<KBox<State>>`, `()`).
@@ -224,6 +231,9 @@ pub trait UffdOps: Sized + 'static {
     /// a limit on the number of pages). This is a veto, not an account of the pages: a page
     /// accepted here may still leave the page cache without any call (a fill that fails later,
     /// hole punching, the end of the object).
+    ///
+    /// The folio is locked during the call: looking up page `index` of the same object from
+    /// here would wait for ever.
     fn inserted(_this: Borrowed<'_, Self>, _index: usize) -> Result {
         Ok(())
     }
@@ -305,6 +315,12 @@ pub trait UffdOps: Sized + 'static {
 /// assert_eq!(mapping.remove(theirs), Err(EINVAL));
 /// # Ok::<(), Error>(())
 /// ```
+///
+/// # Invariants
+///
+/// `fops` are private to this object: every file whose `f_op` is `&self.fops` was created by
+/// [`UffdMemType::create`], with the object's `T::Ptr` in its `private_data` and in its inode's
+/// `i_private`.
 pub struct UffdMemType<T: UffdOps> {
     fops: bindings::file_operations,
     name: &'static CStr,
@@ -327,8 +343,7 @@ impl<T: UffdOps> UffdMemType<T> {
                 mmap: Some(VTable::<T>::mmap),
                 fallocate: Some(object_fallocate),
                 release: Some(VTable::<T>::release),
-                // SAFETY: All zeroes is a valid value for `bindings::file_operations`.
-                ..unsafe { MaybeUninit::zeroed().assume_init() }
+                ..pin_init::zeroed()
             },
             name,
             _t: PhantomData,
@@ -674,8 +689,7 @@ impl<T: UffdOps> VTable<T> {
         // MINOR and WP registrations, where every fault must reach userfaultfd.
         map_pages: Some(bindings::filemap_map_pages),
         uffd_ops: &Self::UFFD_OPS,
-        // SAFETY: All zeroes is a valid value for `bindings::vm_operations_struct`.
-        ..unsafe { MaybeUninit::zeroed().assume_init() }
+        ..pin_init::zeroed()
     };
 
     /// # Safety
@@ -724,8 +738,9 @@ impl<T: UffdOps> VTable<T> {
         let obj = unsafe { Object::<T>::from_vma(vma) };
         // SAFETY: The VMA is valid and locked for the duration of the fault.
         let vma = unsafe { VmaRef::from_raw(vma) };
-        // On a VMA registered for MISSING, core mm raised the userfault for a hole before
-        // calling us; a hole found now was punched since, and is for userspace to fill too.
+        // On a VMA registered for MISSING, core mm (`uffd_ops_fault()`) raises the userfault for
+        // a hole and does not call us, so no hole is expected here. Should one be found, it is
+        // still userspace's to fill: it is left to the retried fault, never populated.
         let missing = vma.flags() & flags::UFFD_MISSING != 0;
         let _invalidate = InvalidateShared::lock(obj.mapping);
         match obj.fault_in(vma, addr, pgoff, missing) {
@@ -766,6 +781,10 @@ impl<T: UffdOps> VTable<T> {
     ) -> *mut bindings::folio {
         // SAFETY: The VMA holds a reference to the file and is locked for the call.
         let obj = unsafe { Object::<T>::from_inode(inode) };
+        if pgoff >= obj.mapping.nr_pages() {
+            // Beyond the end of the object, as shmem says it.
+            return EINVAL.to_ptr();
+        }
         match obj.mapping.lock_folio(pgoff) {
             // The caller takes over the lock and the reference.
             Some(folio) => folio.into_raw().as_ptr(),
@@ -795,7 +814,8 @@ impl<T: UffdOps> VTable<T> {
             // The caller takes over the folio: it is order-0, unlocked, in no page cache, and
             // has one reference. Core mm writes every byte of it before anyone can see it.
             Ok(folio) => folio.into_raw().as_ptr(),
-            Err(err) => err.to_ptr(),
+            // Core mm's hook returns a folio or NULL, which fails the ioctl with -ENOMEM.
+            Err(_) => ptr::null_mut(),
         }
     }
 
