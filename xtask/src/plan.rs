@@ -133,15 +133,11 @@ fn stress_rows(types: &[&str], mib: u32, bounces: u32, budget: u64) -> Vec<VmTes
         .collect()
 }
 
-/// Loads the series' test memory type (lib/test_uffd_memtype.c), which
-/// its testmem cases need: both editions, every guest that runs them.
-fn load_test_memtype() -> VmTest {
-    module("load test_uffd_memtype", "lib/test_uffd_memtype.ko")
-}
-
+/// Loads the series' two memory types in modules, which the testmem and
+/// rustmem cases need: both editions, every guest of the tip.
 fn module_loads() -> Vec<VmTest> {
     vec![
-        load_test_memtype(),
+        module("load test_uffd_memtype", "lib/test_uffd_memtype.ko"),
         module("load rust_uffd_mem", "samples/rust/rust_uffd_mem.ko"),
     ]
 }
@@ -212,24 +208,21 @@ pub const CONCURRENCY_CPUS: u32 = 8;
 
 /// Run on the tip in a guest of its own with [`CONCURRENCY_CPUS`] CPUs:
 /// uffd-stress starts a faulting, a monitor and a background thread per
-/// CPU, all on one userfaultfd; uffd-monitors has 8 processes, each with
-/// 8 faulting and 8 monitor threads, on one object.
+/// CPU, all on one userfaultfd; uffd-monitors (v6.18.15 edition only) has
+/// 8 processes, each with 8 faulting and 8 monitor threads, on one object.
 pub fn concurrency(ed: &Edition) -> Vec<VmTest> {
-    if ed != &LTS {
-        let mut v = module_loads();
-        v.extend(stress_rows(STRESS_TYPES, 64, 16, 300));
-        return v;
-    }
     let mut v = module_loads();
     v.extend(stress_rows(STRESS_TYPES, 64, 16, 300));
-    v.push(VmTest::new(
-        "uffd-monitors",
-        "uffd-monitors",
-        &["-s", "4242", "-P", "8", "-F", "8", "-M", "8", "-r", "16"],
-        Format::Ktap,
-        900,
-        9,
-    ));
+    if ed == &LTS {
+        v.push(VmTest::new(
+            "uffd-monitors",
+            "uffd-monitors",
+            &["-s", "4242", "-P", "8", "-F", "8", "-M", "8", "-r", "16"],
+            Format::Ktap,
+            900,
+            9,
+        ));
+    }
     v
 }
 
