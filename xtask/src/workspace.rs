@@ -133,7 +133,12 @@ impl Workspace {
         if let (Kernel::Tip, Some(dir)) = (which, std::env::var_os("XTASK_TIP_OUT")) {
             return PathBuf::from(dir);
         }
-        self.build_dir().join(match which {
+        // Inside the source tree it builds: kbuild then names every source
+        // relative to the build directory (`srctree := ..`), so the tip's,
+        // the base's and the check tree's compiles look alike to ccache and
+        // the base and check builds hit what the tip's build cached.  kbuild
+        // writes a `.gitignore` of `*` into it, so git does not see it.
+        self.source_dir(which).join(match which {
             Kernel::Tip => "out".to_string(),
             Kernel::Base => "out-base".to_string(),
             Kernel::Debug => "out-debug".to_string(),
