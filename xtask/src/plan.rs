@@ -154,7 +154,19 @@ fn mainline_suite() -> Vec<VmTest> {
     v.extend(stress_rows(STRESS_TYPES, 64, 8, 300));
     v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38));
     v.push(VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 241));
+    v.extend(guest_memfd_tests());
     v
+}
+
+/// guest_memfd in a KVM guest inside the TCG guest: v7.2.8's own test (no
+/// KTAP: its exit status), and the series' post-copy test, whose vCPUs read
+/// memory the VMM fills or releases through userfaultfd (6 demand-paging
+/// cases, poison, registration).
+fn guest_memfd_tests() -> Vec<VmTest> {
+    vec![
+        VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ExitStatus, 300, 1),
+        VmTest::new("guest_memfd_uffd_test", "guest_memfd_uffd_test", &[], Format::Ktap, 600, 8),
+    ]
 }
 
 /// The edition's suite.
@@ -301,6 +313,7 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
             v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 13));
             v.extend(stress_rows(STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
+            v.extend(guest_memfd_tests().into_iter().filter(|t| t.program == "guest_memfd_uffd_test"));
             v.push(kmemleak_scan());
             return v;
         }

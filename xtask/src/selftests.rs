@@ -133,7 +133,7 @@ fn compile(ws: &Workspace, which: Kernel, prog: &Program, src_dir: &Path, extra:
 
 /// KVM selftests built with their own Makefile (they need its libkvm),
 /// linked statically for the initramfs.
-pub const KVM_PROGRAMS: &[&str] = &["guest_memfd_test"];
+pub const KVM_PROGRAMS: &[&str] = &["guest_memfd_test", "guest_memfd_uffd_test"];
 
 fn build_kvm_selftests(ws: &Workspace, which: Kernel) -> Result<Vec<&'static str>> {
     let kernel = ws.source_dir(which);
