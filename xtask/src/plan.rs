@@ -165,7 +165,7 @@ fn mainline_suite() -> Vec<VmTest> {
 fn guest_memfd_tests() -> Vec<VmTest> {
     vec![
         VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ExitStatus, 300, 1),
-        VmTest::new("guest_memfd_uffd_test", "guest_memfd_uffd_test", &[], Format::Ktap, 600, 8),
+        VmTest::new("guest_memfd_uffd_test", "guest_memfd_uffd_test", &[], Format::Ktap, 600, 9),
     ]
 }
 

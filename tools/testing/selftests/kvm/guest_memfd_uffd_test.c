@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +50,20 @@ struct gmem_uffd_case {
 	bool host_readers;	/* the VMM reads the pages at the same time */
 	bool punch;		/* the VMM punches holes while the guest reads */
 	int rounds;		/* times each vCPU reads every page, 0: until told */
+	bool signal;		/* a signal interrupts the vCPU's first wait */
 };
 
 #define MISSING		UFFDIO_REGISTER_MODE_MISSING
 #define MINOR		UFFDIO_REGISTER_MODE_MINOR
 
 static const struct gmem_uffd_case cases[] = {
-	{ "missing-copy",			MISSING, false, 1, false, false, 1 },
-	{ "missing-zeropage",			MISSING, true,  1, false, false, 1 },
-	{ "missing-copy-4-vcpus-host-readers",	MISSING, false, 4, true,  false, 1 },
-	{ "missing-copy-punch-hole-race",	MISSING, false, 1, false, true,  0 },
-	{ "minor-continue",			MINOR,   false, 1, false, false, 1 },
-	{ "minor-continue-4-vcpus-host-readers",	MINOR,   false, 4, true,  false, 1 },
+	{ "missing-copy",			MISSING, false, 1, false, false, 1, false },
+	{ "missing-zeropage",			MISSING, true,  1, false, false, 1, false },
+	{ "missing-copy-4-vcpus-host-readers",	MISSING, false, 4, true,  false, 1, false },
+	{ "missing-copy-punch-hole-race",	MISSING, false, 1, false, true,  0, false },
+	{ "missing-copy-signal",		MISSING, false, 1, false, false, 1, true },
+	{ "minor-continue",			MINOR,   false, 1, false, false, 1, false },
+	{ "minor-continue-4-vcpus-host-readers",	MINOR,   false, 4, true,  false, 1, false },
 };
 
 /* Page @page's word @word: never zero, different in every page. */
@@ -111,6 +114,8 @@ static int gmem_fd;
 static atomic_int faults[NR_PAGES];
 static atomic_int punches;
 static struct kvm_vm *cur_vm;
+static pthread_t vcpu_threads[MAX_VCPUS];
+static int intr_exits;	/* KVM_RUN's EINTR exits of vCPU 0 */
 
 /* Holes the punch case makes while the guest reads. */
 #define NR_PUNCHES	200
@@ -168,7 +173,14 @@ static int handle_fault(int mode, int uffd, struct uffd_msg *msg)
 		    "page %lu: a %s fault on a %s registration", page,
 		    msg->arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_MINOR ? "MINOR" : "MISSING",
 		    mode == UFFDIO_REGISTER_MODE_MINOR ? "MINOR" : "MISSING");
-	atomic_fetch_add(&faults[page], 1);
+	/*
+	 * The signal case: vCPU 0 reads page 0 first; leave its first fault
+	 * unresolved and interrupt the wait with a signal instead.
+	 */
+	if (atomic_fetch_add(&faults[page], 1) == 0 && cur->signal && page == 0) {
+		TEST_ASSERT(!pthread_kill(vcpu_threads[0], SIGUSR1), "pthread_kill");
+		return 0;
+	}
 	resolve(uffd, page);
 	return 0;
 }
@@ -214,7 +226,12 @@ static void *vcpu_thread(void *arg)
 	struct kvm_vcpu *vcpu = arg;
 	struct ucall uc;
 
-	vcpu_run(vcpu);
+	/* EINTR: the wait was interrupted, the access faults again. */
+	while (__vcpu_run(vcpu) == -1) {
+		TEST_ASSERT(errno == EINTR, "KVM_RUN: %s", strerror(errno));
+		TEST_ASSERT_EQ(vcpu->run->exit_reason, KVM_EXIT_INTR);
+		intr_exits++;
+	}
 	switch (get_ucall(vcpu, &uc)) {
 	case UCALL_DONE:
 		break;
@@ -244,7 +261,7 @@ static struct kvm_vm *create_vm(struct kvm_vcpu **vcpus, int nr_vcpus, u64 flags
 
 static void run_case(const struct gmem_uffd_case *c)
 {
-	pthread_t vcpu_threads[MAX_VCPUS], readers[MAX_VCPUS], punch_thread;
+	pthread_t readers[MAX_VCPUS], punch_thread;
 	struct kvm_vcpu *vcpus[MAX_VCPUS];
 	struct uffd_desc *uffd;
 	struct kvm_vm *vm;
@@ -252,6 +269,7 @@ static void run_case(const struct gmem_uffd_case *c)
 
 	cur = c;
 	atomic_store(&punches, 0);
+	intr_exits = 0;
 	for (i = 0; i < NR_PAGES; i++)
 		atomic_store(&faults[i], 0);
 
@@ -282,13 +300,16 @@ static void run_case(const struct gmem_uffd_case *c)
 		/* Odd strides visit every page once per round, each vCPU its own way. */
 		vcpu_args_set(vcpus[i], 5, GMEM_GPA, (u64)i * 17, (u64)(2 * i + 3) * 11,
 			      (u64)c->rounds, (u64)c->zeropage);
-		pthread_create(&vcpu_threads[i], NULL, vcpu_thread, vcpus[i]);
+		TEST_ASSERT(!pthread_create(&vcpu_threads[i], NULL, vcpu_thread, vcpus[i]),
+			    "pthread_create");
 	}
 	if (c->host_readers)
 		for (i = 0; i < c->nr_vcpus; i++)
-			pthread_create(&readers[i], NULL, host_reader, (void *)(uintptr_t)(i * 13));
+			TEST_ASSERT(!pthread_create(&readers[i], NULL, host_reader,
+						    (void *)(uintptr_t)(i * 13)), "pthread_create");
 	if (c->punch)
-		pthread_create(&punch_thread, NULL, puncher, NULL);
+		TEST_ASSERT(!pthread_create(&punch_thread, NULL, puncher, NULL),
+			    "pthread_create");
 
 	for (i = 0; i < c->nr_vcpus; i++)
 		pthread_join(vcpu_threads[i], NULL);
@@ -309,14 +330,19 @@ static void run_case(const struct gmem_uffd_case *c)
 
 		TEST_ASSERT(n >= 1, "%s: page %d was read by the guest without a userfault",
 			    c->name, i);
-		TEST_ASSERT(n == 1 || c->nr_vcpus > 1 || c->host_readers || c->punch,
+		TEST_ASSERT(n == 1 || c->nr_vcpus > 1 || c->host_readers || c->punch ||
+			    (c->signal && i == 0),
 			    "%s: page %d raised %d userfaults", c->name, i, n);
 		total += n;
 	}
 	/* Pages punched while the guest read them faulted again. */
-	TEST_ASSERT(!c->punch || total > NR_PAGES,
-		    "%s: %d holes punched, but no page faulted twice", c->name,
-		    atomic_load(&punches));
+	TEST_ASSERT(!c->punch || total >= NR_PAGES + NR_PUNCHES / 10,
+		    "%s: %d holes punched, but only %d pages faulted again", c->name,
+		    atomic_load(&punches), total - NR_PAGES);
+	/* The interrupted wait ended KVM_RUN once; page 0 faulted again. */
+	TEST_ASSERT(!c->signal || (intr_exits == 1 && atomic_load(&faults[0]) == 2),
+		    "%s: %d EINTR exits, page 0 raised %d userfaults", c->name,
+		    intr_exits, atomic_load(&faults[0]));
 	ksft_print_msg("%s: %d userfaults for %d pages, %d holes punched\n", c->name, total,
 		       NR_PAGES, atomic_load(&punches));
 
@@ -413,10 +439,15 @@ static bool selected(const char *name, const char *only)
 }
 
 /* guest_memfd_uffd_test [CASE]: every case, or only the one named. */
+static void ignore_signal(int sig)
+{
+}
+
 int main(int argc, char *argv[])
 {
 	u64 need = GUEST_MEMFD_FLAG_MMAP | GUEST_MEMFD_FLAG_INIT_SHARED;
 	const char *only = argc > 1 ? argv[1] : NULL;
+	struct sigaction sa = { .sa_handler = ignore_signal };
 	int i, n = 0;
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_GUEST_MEMFD));
@@ -427,6 +458,7 @@ int main(int argc, char *argv[])
 		n += selected(cases[i].name, only);
 	n += selected("missing-poison", only) + selected("register-refused", only);
 	TEST_ASSERT(n, "no case named %s", only);
+	TEST_ASSERT(!sigaction(SIGUSR1, &sa, NULL), "sigaction");
 
 	ksft_print_header();
 	ksft_set_plan(n);
