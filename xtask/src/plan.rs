@@ -160,8 +160,8 @@ fn mainline_suite() -> Vec<VmTest> {
 
 /// guest_memfd in a KVM guest inside the TCG guest: v7.2.8's own test (no
 /// KTAP: its exit status), and the series' post-copy test, whose vCPUs read
-/// memory the VMM fills or releases through userfaultfd (6 demand-paging
-/// cases, poison, registration).
+/// memory the VMM fills or releases through userfaultfd (7 demand-paging
+/// cases, one of them interrupted by a signal; poison; registration).
 fn guest_memfd_tests() -> Vec<VmTest> {
     vec![
         VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ExitStatus, 300, 1),
