@@ -367,12 +367,24 @@ struct rrange {
 
 static uint64_t mmap_min_addr = 4096;
 
-/* Would fs/userfaultfd.c validate_range() reject this range? */
+/* Would validate_range() (mm/userfaultfd.c) reject this range? */
 static bool range_invalid(struct world *w, uint64_t start, uint64_t len)
 {
 	if ((start | len) & (w->pg - 1))
 		return true;
-	return !len || start < mmap_min_addr;
+	return !len || (!REL_LOW_RANGES_VALID && start < mmap_min_addr);
+}
+
+/*
+ * Since 161ce69c2c89 a range below mmap_min_addr is an ordinary range in
+ * which nothing is mapped: fills and WRITEPROTECT say ENOENT, REGISTER
+ * EINVAL, WAKE and UNREGISTER succeed.  It may stay where it is: nothing
+ * of this process can be registered there.
+ */
+static bool range_low(uint64_t start, uint64_t len)
+{
+	return REL_LOW_RANGES_VALID && start + len > start &&
+	       start + len <= mmap_min_addr;
 }
 
 /*
@@ -453,7 +465,8 @@ static void rand_range(struct world *w, uint64_t *rs, struct rrange *r,
 	if (range_invalid(w, r->start, r->len))
 		r->inval = true;
 	/* keep valid ranges inside [lo, hi) */
-	if (!r->inval && (r->start < (uintptr_t)w->lo ||
+	if (!r->inval && !range_low(r->start, r->len) &&
+	    (r->start < (uintptr_t)w->lo ||
 			  r->start + r->len > (uintptr_t)w->hi)) {
 		r->start = (uintptr_t)w->base;
 		r->len = psz;
@@ -658,6 +671,11 @@ static uint64_t pick_src(struct wstate *t, struct rrange *r, bool *inval,
 	if (c < 38) {
 		*what = "hole";
 		return (uintptr_t)w->lo;
+	}
+	if (c < 39 && REL_LOW_RANGES_VALID) {
+		/* an ordinary source since 161ce69c2c89, not mapped */
+		*what = "page 0";
+		return 0;
 	}
 	*inval = true;
 	*what = "invalid";

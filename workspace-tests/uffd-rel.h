@@ -30,6 +30,24 @@
 
 #include "lib/test_uffd_memtype_uapi.h"
 
+/*
+ * The v6.18.15 edition's uapi header names the Rust sample's device; the
+ * mainline edition's selftests name it themselves (uffd-common.h).
+ */
+/*
+ * 161ce69c2c89 ("userfaultfd: remove mmap_min_addr check", April 2026,
+ * Cc: stable) made ranges below mmap_min_addr ordinary ranges: the ioctls
+ * no longer refuse them with EINVAL.  v7.2.8 has it, v6.18.15 not; the
+ * programs are built against the headers of the kernel they test, and the
+ * version below only has to separate the two editions.
+ */
+#include <linux/version.h>
+#define REL_LOW_RANGES_VALID	(LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0))
+
+#ifndef UFFD_RUST_MEM_DEV
+#define UFFD_RUST_MEM_DEV	"/dev/rust_uffd_mem"
+#endif
+
 #ifndef MFD_HUGETLB
 #define MFD_HUGETLB		0x0004U
 #endif

@@ -154,8 +154,32 @@ fn mainline_suite() -> Vec<VmTest> {
     v.extend(stress_rows(STRESS_TYPES, 64, 8, 300));
     v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38));
     v.push(VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 241));
+    v.extend(memtype_module_tests());
+    v.extend(reliability_tests());
     v.extend(guest_memfd_tests());
     v
+}
+
+/// The series' end-to-end test of the memory types in modules, one run
+/// per type; each unloads and reloads its module last (-m), after its own
+/// cases.
+fn memtype_module_tests() -> Vec<VmTest> {
+    [("testmem", "/modules/test_uffd_memtype.ko"), ("rustmem", "/modules/rust_uffd_mem.ko")]
+        .iter()
+        .map(|(t, ko)| {
+            VmTest::new(&format!("uffd-memtype-module {t}"), "uffd-memtype-module", &["-t", t, "-m", ko], Format::Ktap, 300, 42)
+        })
+        .collect()
+}
+
+/// The workspace's reliability programs (workspace-tests/), both editions:
+/// UFFDIO_COPY racing faults on one huge page (reservations balanced), and
+/// randomized ioctls against every memory type, fixed seed (printed).
+fn reliability_tests() -> Vec<VmTest> {
+    vec![
+        VmTest::new("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap, 300, 2),
+        VmTest::new("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "10000", "-j", "4", "-t", "all"], Format::Ktap, 600, 5),
+    ]
 }
 
 /// guest_memfd in a KVM guest inside the TCG guest: v7.2.8's own test (no
@@ -187,30 +211,12 @@ fn lts_suite() -> Vec<VmTest> {
         VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38),
         VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 240),
         // Unloads and reloads the module last (-m), after its own cases.
-        VmTest::new(
-            "uffd-memtype-module testmem",
-            "uffd-memtype-module",
-            &["-t", "testmem", "-m", "/modules/test_uffd_memtype.ko"],
-            Format::Ktap,
-            300,
-            42,
-        ),
-        VmTest::new(
-            "uffd-memtype-module rustmem",
-            "uffd-memtype-module",
-            &["-t", "rustmem", "-m", "/modules/rust_uffd_mem.ko"],
-            Format::Ktap,
-            300,
-            42,
-        ),
         // 10 userfaultfd cases, one "<case>: ok" line each (and the exit status).
         VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk, 300, 10),
-        // UFFDIO_COPY racing faults on one huge page: reservations balanced
-        // (patch 1 of the series).
-        VmTest::new("uffd-hugetlb-fill-race", "uffd-hugetlb-fill-race", &["-r", "100", "-p", "8"], Format::Ktap, 300, 2),
-        // Randomized ioctls against every memory type, fixed seed (printed).
-        VmTest::new("uffd-fuzz", "uffd-fuzz", &["-s", "4242", "-n", "10000", "-j", "4", "-t", "all"], Format::Ktap, 600, 5),
     ]);
+    v.extend(memtype_module_tests());
+    // uffd-hugetlb-fill-race checks patch 1 of this edition.
+    v.extend(reliability_tests());
     v
 }
 
@@ -220,21 +226,20 @@ pub const CONCURRENCY_CPUS: u32 = 8;
 
 /// Run on the tip in a guest of its own with [`CONCURRENCY_CPUS`] CPUs:
 /// uffd-stress starts a faulting, a monitor and a background thread per
-/// CPU, all on one userfaultfd; uffd-monitors (v6.18.15 edition only) has
-/// 8 processes, each with 8 faulting and 8 monitor threads, on one object.
-pub fn concurrency(ed: &Edition) -> Vec<VmTest> {
+/// CPU, all on one userfaultfd; uffd-monitors has 8 processes, each with
+/// 8 faulting and 8 monitor threads, on one object.  The same for both
+/// editions.
+pub fn concurrency(_ed: &Edition) -> Vec<VmTest> {
     let mut v = module_loads();
     v.extend(stress_rows(STRESS_TYPES, 64, 16, 300));
-    if ed == &LTS {
-        v.push(VmTest::new(
-            "uffd-monitors",
-            "uffd-monitors",
-            &["-s", "4242", "-P", "8", "-F", "8", "-M", "8", "-r", "16"],
-            Format::Ktap,
-            900,
-            9,
-        ));
-    }
+    v.push(VmTest::new(
+        "uffd-monitors",
+        "uffd-monitors",
+        &["-s", "4242", "-P", "8", "-F", "8", "-M", "8", "-r", "16"],
+        Format::Ktap,
+        900,
+        9,
+    ));
     v
 }
 
@@ -314,8 +319,10 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
             v.extend(stress_rows(STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
             v.extend(guest_memfd_tests().into_iter().filter(|t| t.program == "guest_memfd_uffd_test"));
-            v.push(kmemleak_scan());
-            return v;
+            v.extend(memtype_module_tests());
+            v.extend(reliability_tests().into_iter().filter(|t| t.program == "uffd-hugetlb-fill-race"));
+            // uffd-fuzz with 4000 iterations, uffd-monitors with 4 rounds.
+            v.extend(debug_quick().into_iter().filter(|t| t.program == "uffd-fuzz" || t.program == "uffd-monitors"));
         }
     }
     // Allocation failures injected inside COPY/ZEROPAGE/CONTINUE (needs

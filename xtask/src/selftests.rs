@@ -29,8 +29,7 @@ pub struct Program {
     /// `-D` definitions: the `*_BREAK` builds, wrong on purpose, which the
     /// harness's self-check runs and expects to fail.
     pub defines: &'static [&'static str],
-    /// Built only for the v6.18.15 edition: it needs that edition's test
-    /// memory types (the Rust one is not in the mainline series yet).
+    /// Built only for the v6.18.15 edition (the demo).
     pub lts_only: bool,
 }
 
@@ -45,7 +44,7 @@ const fn both(name: &'static str, origin: Origin, sources: &'static [&'static st
 }
 
 const fn broken(name: &'static str, source: &'static [&'static str], define: &'static [&'static str]) -> Program {
-    Program { name, origin: Origin::Workspace("workspace-tests"), sources: source, defines: define, lts_only: true }
+    Program { name, origin: Origin::Workspace("workspace-tests"), sources: source, defines: define, lts_only: false }
 }
 
 /// The helpers every mm selftest links; 7.2 renamed thp_settings.c to
@@ -60,10 +59,10 @@ pub const PROGRAMS: &[Program] = &[
     prog("uffd-memtype-module", Origin::KernelMm, &["uffd-memtype-module.c"]),
     prog("uffd-demo", Origin::Workspace("demo"), &["uffd-demo.c"]),
     both("uffd-bench", Origin::Workspace("bench"), &["uffd-bench.c"]),
-    prog("uffd-fuzz", Origin::Workspace("workspace-tests"), &["uffd-fuzz.c"]),
-    prog("uffd-monitors", Origin::Workspace("workspace-tests"), &["uffd-monitors.c"]),
-    prog("uffd-failinject", Origin::Workspace("workspace-tests"), &["uffd-failinject.c"]),
-    prog("uffd-hugetlb-fill-race", Origin::Workspace("workspace-tests"), &["uffd-hugetlb-fill-race.c"]),
+    both("uffd-fuzz", Origin::Workspace("workspace-tests"), &["uffd-fuzz.c"]),
+    both("uffd-monitors", Origin::Workspace("workspace-tests"), &["uffd-monitors.c"]),
+    both("uffd-failinject", Origin::Workspace("workspace-tests"), &["uffd-failinject.c"]),
+    both("uffd-hugetlb-fill-race", Origin::Workspace("workspace-tests"), &["uffd-hugetlb-fill-race.c"]),
     prog("uffd-unit-tests-series", Origin::SeriesMm, &["uffd-unit-tests.c"]),
     broken("uffd-fuzz-break", &["uffd-fuzz.c"], &["-DUFFD_FUZZ_BREAK=1"]),
     broken("uffd-monitors-break", &["uffd-monitors.c"], &["-DUFFD_MONITORS_BREAK=1"]),

@@ -282,10 +282,9 @@ fn harness_tip(ws: &Workspace) -> Result<Vec<Case>> {
 /// and a module that really leaks (samples/kmemleak) must fail kmemleak's
 /// verdict, with the boot baseline taken first as in the suite.
 fn harness_debug(ws: &Workspace) -> Result<Vec<Case>> {
-    // uffd-failinject is built for the v6.18.15 edition only (selftests.rs).
     let mut tests: Vec<VmTest> = plan::broken_variants()
         .into_iter()
-        .filter(|(_, k)| *k == Kernel::Debug && ws.edition == &LTS)
+        .filter(|(_, k)| *k == Kernel::Debug)
         .map(|(t, _)| t)
         .collect();
     let mut leak = plan::kmemleak_scan();
