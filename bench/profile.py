@@ -5,10 +5,12 @@
     bench/profile.py KERNEL NAME -- UFFD-BENCH-OPTIONS
     bench/profile.py --diff NAME-A NAME-B
 
-KERNEL is base or tip; run `cargo xtask bench` first (this reuses the guest
-root it packed, build/vm/bench-icount-KERNEL-1/root).  The options must
-select one memory type, operation and path, e.g.
-`-t rust -o continue -p fault -r 1 -n 64`.
+KERNEL is base or tip of the edition in $EDITION (mainline unless set:
+build/mainline/...).  It reuses a guest root the workspace packed for that
+kernel: `cargo xtask bench`'s (build/ED/vm/bench-icount-KERNEL-1/root), or
+else one of `XTASK_VM_TAG=profile-KERNEL cargo xtask vm [--base] -- true`
+(build/ED/vm/profile-KERNEL/root).  The options must select one memory
+type, operation and path, e.g. `-t rust -o continue -p fault -r 1 -n 64`.
 
 QEMU runs the guest under TCG with -icount shift=0 and one instruction per
 translation block; exec logging is switched on through the monitor only
@@ -30,7 +32,8 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BUILD = os.path.join(ROOT, "build")
+EDITION = os.environ.get("EDITION", "mainline")
+BUILD = os.path.join(ROOT, "build", EDITION)
 TRACE = re.compile(r"Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/")
 USER_TOP = 0x800000000000
 
@@ -60,10 +63,13 @@ def guest_script(bench_args):
 
 def run_guest(kernel, work, bench_args):
     """Boots the guest with exec logging between the markers; returns the guest output."""
-    out_dir = os.path.join(BUILD, "out" if kernel == "tip" else "out-base")
-    root_src = os.path.join(BUILD, "vm", f"bench-icount-{kernel}-1", "root")
-    if not os.path.isdir(root_src):
-        die(f"no {root_src}: run `cargo xtask bench` first")
+    out_dir = os.path.join(BUILD, "linux/out" if kernel == "tip" else "linux-base/out-base")
+    roots = [os.path.join(BUILD, "vm", tag, "root") for tag in (f"bench-icount-{kernel}-1", f"profile-{kernel}")]
+    root_src = next((r for r in roots if os.path.isdir(r)), None)
+    if not root_src:
+        base = " --base" if kernel == "base" else ""
+        die(f"no guest root for the {kernel} ({' or '.join(roots)}): run "
+            f"`XTASK_VM_TAG=profile-{kernel} cargo xtask vm --edition {EDITION}{base} -- true` first")
     shutil.rmtree(work, ignore_errors=True)
     root = os.path.join(work, "root")
     shutil.copytree(root_src, root, symlinks=True)

@@ -1755,6 +1755,10 @@ static void m_fill(struct model *m, int op)
 			experr = EINVAL;
 		else if (!m->file && op == OP_CONTINUE)
 			experr = EINVAL;
+		else if (REL_CONTINUE_NEEDS_MINOR && op == OP_CONTINUE &&
+			 rel_mt_is_module(w->mt) &&
+			 !(m->mode & UFFDIO_REGISTER_MODE_MINOR))
+			experr = EINVAL;
 		if (experr)
 			expfield = -experr;
 	}

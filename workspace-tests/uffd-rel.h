@@ -35,14 +35,27 @@
  * mainline edition's selftests name it themselves (uffd-common.h).
  */
 /*
- * 161ce69c2c89 ("userfaultfd: remove mmap_min_addr check", April 2026,
- * Cc: stable) made ranges below mmap_min_addr ordinary ranges: the ioctls
- * no longer refuse them with EINVAL.  v7.2.8 has it, v6.18.15 not; the
- * programs are built against the headers of the kernel they test, and the
- * version below only has to separate the two editions.
+ * The programs are built against the headers of the kernel they test:
+ * v6.18.15 or v7.2.8 (the mainline edition).  The version only has to
+ * separate the two editions.
  */
 #include <linux/version.h>
-#define REL_LOW_RANGES_VALID	(LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0))
+#define REL_MAINLINE_EDITION	(LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0))
+
+/*
+ * 161ce69c2c89 ("userfaultfd: remove mmap_min_addr check", April 2026,
+ * Cc: stable) made ranges below mmap_min_addr ordinary ranges: the ioctls
+ * no longer refuse them with EINVAL.  v7.2.8 has it, v6.18.15 not.
+ */
+#define REL_LOW_RANGES_VALID	REL_MAINLINE_EDITION
+
+/*
+ * The mainline edition of the series allows UFFDIO_CONTINUE on a memory
+ * type in a module only where the range is registered MINOR (as
+ * UFFDIO_REGISTER advertises it); shmem and hugetlb keep allowing it on
+ * any registered range.  The v6.18.15 edition allows it everywhere.
+ */
+#define REL_CONTINUE_NEEDS_MINOR	REL_MAINLINE_EDITION
 
 #ifndef UFFD_RUST_MEM_DEV
 #define UFFD_RUST_MEM_DEV	"/dev/rust_uffd_mem"

@@ -69,7 +69,7 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 
-#include "kselftest.h"
+#include "uffd-common.h"
 
 #ifndef MAP_DROPPABLE
 #define MAP_DROPPABLE		0x08
@@ -82,7 +82,6 @@
 #endif
 
 #define WHY_LEN			256
-#define OUT_SENTINEL		0x5a5a5a5aLL
 
 /* ioctl bits as UFFDIO_REGISTER reports them (see uffdio_register.ioctls) */
 #ifndef fallthrough
@@ -185,33 +184,6 @@ struct area {
 	char path[128];		/* file to unlink on destroy, "" if none */
 };
 
-static const char *errname(int e)
-{
-	static char buf[4][24];
-	static int n;
-
-	switch (e) {
-	case 0:		return "ok";
-	case EINVAL:	return "EINVAL";
-	case EPERM:	return "EPERM";
-	case ENOENT:	return "ENOENT";
-	case EEXIST:	return "EEXIST";
-	case EFAULT:	return "EFAULT";
-	case ENOMEM:	return "ENOMEM";
-	case EAGAIN:	return "EAGAIN";
-	case EBUSY:	return "EBUSY";
-	case ENOSPC:	return "ENOSPC";
-	case EIO:	return "EIO";
-	case ESRCH:	return "ESRCH";
-	case EACCES:	return "EACCES";
-	case ENOTTY:	return "ENOTTY";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	}
-	n = (n + 1) % 4;
-	snprintf(buf[n], sizeof(buf[n]), "errno %d", e);
-	return buf[n];
-}
-
 /* Value of a /proc/meminfo line ("kB" for sizes, a count for HugePages_*) */
 static long read_meminfo(const char *key)
 {
@@ -266,7 +238,7 @@ static long read_long_file(const char *path)
 	return val;
 }
 
-static int hugetlb_available(size_t npg, char *why)
+static int hugetlb_pages_available(size_t npg, char *why)
 {
 	long freep, rsvd;
 
@@ -334,7 +306,7 @@ static int area_create(struct area *a, enum kind k, size_t npg, char *why)
 	a->fd = -1;
 	a->addr = MAP_FAILED;
 	if (ki->hugetlb) {
-		ret = hugetlb_available(npg, why);
+		ret = hugetlb_pages_available(npg, why);
 		if (ret)
 			return ret;
 	}
@@ -594,23 +566,6 @@ static long file_blocks(int fd)
 /* userfaultfd helpers                                                  */
 /* ------------------------------------------------------------------ */
 
-static int uffd_open_raw(void)
-{
-	int fd, dev;
-
-#ifdef __NR_userfaultfd
-	fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0)
-		return fd;
-#endif
-	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return -1;
-	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-	close(dev);
-	return fd;
-}
-
 /* A userfaultfd with exactly @features enabled; -1 and @why on failure. */
 static int uffd_new(uint64_t features, char *why)
 {
@@ -622,7 +577,7 @@ static int uffd_new(uint64_t features, char *why)
 			 (unsigned long long)(features & ~avail_features));
 		return -1;
 	}
-	fd = uffd_open_raw();
+	fd = uffd_open(O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		snprintf(why, WHY_LEN, "userfaultfd: %s", strerror(errno));
 		return -1;
@@ -634,83 +589,6 @@ static int uffd_new(uint64_t features, char *why)
 		return -1;
 	}
 	return fd;
-}
-
-static int uffd_reg(int uffd, void *addr, size_t len, uint64_t mode,
-		    uint64_t *ioctls)
-{
-	struct uffdio_register r = {
-		.range = { .start = (unsigned long)addr, .len = len },
-		.mode = mode,
-	};
-
-	if (ioctl(uffd, UFFDIO_REGISTER, &r))
-		return errno;
-	if (ioctls)
-		*ioctls = r.ioctls;
-	return 0;
-}
-
-enum op { OP_COPY, OP_ZEROPAGE, OP_CONTINUE, OP_POISON };
-
-static const char * const op_name[] = {
-	[OP_COPY] = "COPY", [OP_ZEROPAGE] = "ZEROPAGE",
-	[OP_CONTINUE] = "CONTINUE", [OP_POISON] = "POISON",
-};
-
-/* Returns 0 or the errno; *out gets copy/zeropage/mapped/updated. */
-static int uffd_op(int uffd, enum op op, void *dst, const void *src,
-		   size_t len, uint64_t mode, int64_t *out)
-{
-	int ret = 0;
-
-	switch (op) {
-	case OP_COPY: {
-		struct uffdio_copy c = {
-			.dst = (unsigned long)dst, .src = (unsigned long)src,
-			.len = len, .mode = mode, .copy = OUT_SENTINEL,
-		};
-
-		if (ioctl(uffd, UFFDIO_COPY, &c))
-			ret = errno;
-		*out = c.copy;
-		break;
-	}
-	case OP_ZEROPAGE: {
-		struct uffdio_zeropage z = {
-			.range = { .start = (unsigned long)dst, .len = len },
-			.mode = mode, .zeropage = OUT_SENTINEL,
-		};
-
-		if (ioctl(uffd, UFFDIO_ZEROPAGE, &z))
-			ret = errno;
-		*out = z.zeropage;
-		break;
-	}
-	case OP_CONTINUE: {
-		struct uffdio_continue c = {
-			.range = { .start = (unsigned long)dst, .len = len },
-			.mode = mode, .mapped = OUT_SENTINEL,
-		};
-
-		if (ioctl(uffd, UFFDIO_CONTINUE, &c))
-			ret = errno;
-		*out = c.mapped;
-		break;
-	}
-	case OP_POISON: {
-		struct uffdio_poison p = {
-			.range = { .start = (unsigned long)dst, .len = len },
-			.mode = mode, .updated = OUT_SENTINEL,
-		};
-
-		if (ioctl(uffd, UFFDIO_POISON, &p))
-			ret = errno;
-		*out = p.updated;
-		break;
-	}
-	}
-	return ret;
 }
 
 /* A page-aligned anonymous source buffer of @len bytes filled with 'S'. */
@@ -730,15 +608,17 @@ static char *src_alloc(size_t len, bool prot_none)
 }
 
 /* One fill ioctl with an expected errno; reports into @why on mismatch. */
-static bool expect_op(int uffd, enum op op, void *dst, const void *src,
-		      size_t len, int experr, const char *what, char *why)
+static bool expect_op(int uffd, enum uffd_fill_op op, void *dst,
+		      const void *src, size_t len, int experr, const char *what,
+		      char *why)
 {
-	int64_t out;
-	int err = uffd_op(uffd, op, dst, src, len, 0, &out);
+	__s64 out;
+	int err = uffd_fill_ioctl(uffd, op, dst, src, len, 0, &out);
 
 	if (err != experr) {
 		snprintf(why, WHY_LEN, "%s: %s returned %s, expected %s",
-			 what, op_name[op], errname(err), errname(experr));
+			 what, uffd_fill_op_name[op], uffd_errname(err),
+			 uffd_errname(experr));
 		return false;
 	}
 	return true;
@@ -899,7 +779,7 @@ static int run_reg(enum kind k, uint64_t mode, bool wp_async, bool feat0,
 {
 	uint64_t features = feat0 ? 0 :
 			    wp_async ? UFFD_FEATURE_WP_ASYNC : reg_features;
-	uint64_t ioctls = 0;
+	__u64 ioctls = 0;
 	struct area a;
 	int uffd, err, ret;
 
@@ -911,11 +791,11 @@ static int run_reg(enum kind k, uint64_t mode, bool wp_async, bool feat0,
 		area_destroy(&a);
 		return wp_async ? KSFT_SKIP : KSFT_FAIL;
 	}
-	err = uffd_reg(uffd, a.addr, a.len, mode, &ioctls);
+	err = uffd_register_range(uffd, a.addr, a.len, mode, &ioctls);
 	ret = KSFT_PASS;
 	if (err != experr) {
 		snprintf(why, WHY_LEN, "UFFDIO_REGISTER returned %s, expected %s",
-			 errname(err), errname(experr));
+			 uffd_errname(err), uffd_errname(experr));
 		ret = KSFT_FAIL;
 	} else if (check_ioctls && ioctls != exp_ioctls) {
 		snprintf(why, WHY_LEN, "ioctls %#llx, expected %#llx",
@@ -957,7 +837,7 @@ struct op_case {
 	unsigned int falloc;	/* pages fallocate()d first */
 	unsigned int pageout;	/* pages then paged out to swap */
 	unsigned int trunc;	/* if set, ftruncate() to this many pages */
-	enum op op;
+	enum uffd_fill_op op;
 	uint64_t op_mode;
 	unsigned int pg;	/* target page (in units of the area's pages) */
 	unsigned int npg;	/* length in pages */
@@ -975,237 +855,237 @@ struct op_case {
 static const struct op_case op_cases[] = {
 	/* --- argument checks (userfaultfd_copy() and friends, before mfill_atomic) --- */
 	{ .name = "COPY anon-private dst not page aligned -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 1, .dst_adj = 8, .err = EINVAL, .out = OUT_UNTOUCHED },
 	{ .name = "COPY anon-private len not page multiple -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 1, .len_adj = 8, .err = EINVAL, .out = OUT_UNTOUCHED },
 	{ .name = "COPY anon-private len 0 -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 0, .err = EINVAL, .out = OUT_UNTOUCHED },
 	{ .name = "COPY anon-private unknown mode bit -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .op_mode = 1ULL << 2, .npg = 1, .err = EINVAL,
 	  .out = OUT_UNTOUCHED },
 	{ .name = "ZEROPAGE anon-private unknown mode bit -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_ZEROPAGE,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_ZEROPAGE,
 	  .op_mode = 1ULL << 1, .npg = 1, .err = EINVAL,
 	  .out = OUT_UNTOUCHED },
 	{ .name = "CONTINUE memfd-shared unknown mode bit -> EINVAL",
-	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .op = OP_CONTINUE,
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .op = UFFD_FILL_CONTINUE,
 	  .file_fill = PG(0), .op_mode = 1ULL << 2, .npg = 1, .err = EINVAL,
 	  .out = OUT_UNTOUCHED, .file = 'F' },
 	/* the source only has to be readable, not aligned */
 	{ .name = "COPY anon-private src not page aligned -> ok",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 1, .src_adj = 8, .data = 'S' },
 
 	/* --- anonymous memory --- */
 	{ .name = "COPY anon-private -> ok",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .pg = 1, .npg = 2, .data = 'S', .write_after = true },
 	{ .name = "ZEROPAGE anon-private -> ok",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_ZEROPAGE,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_ZEROPAGE,
 	  .npg = 2, .data = 0, .write_after = true },
 	{ .name = "COPY anon-private MODE_WP on MISSING|WP range -> ok",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING | M_WP, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING | M_WP, .op = UFFD_FILL_COPY,
 	  .op_mode = UFFDIO_COPY_MODE_WP, .npg = 1, .data = 'S',
 	   },
 	{ .name = "COPY anon-private MODE_WP on MISSING-only range -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .op_mode = UFFDIO_COPY_MODE_WP, .npg = 1, .err = EINVAL },
 	{ .name = "COPY anon-private onto populated page -> EEXIST",
 	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .map_fill = PG(0),
-	  .op = OP_COPY, .npg = 1, .err = EEXIST },
+	  .op = UFFD_FILL_COPY, .npg = 1, .err = EEXIST },
 	{ .name = "ZEROPAGE anon-private onto populated page -> EEXIST",
 	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .map_fill = PG(0),
-	  .op = OP_ZEROPAGE, .npg = 1, .err = EEXIST },
+	  .op = UFFD_FILL_ZEROPAGE, .npg = 1, .err = EEXIST },
 	/* the first page is copied, then the ioctl fails with -EAGAIN */
 	{ .name = "COPY anon-private 2 pages, 2nd populated -> EAGAIN, copy=1 page",
 	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .map_fill = PG(1),
-	  .op = OP_COPY, .npg = 2, .err = EAGAIN, .out = OUT_ONE_PAGE },
+	  .op = UFFD_FILL_COPY, .npg = 2, .err = EAGAIN, .out = OUT_ONE_PAGE },
 	{ .name = "COPY anon-private src PROT_NONE -> EFAULT",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 1, .src_prot_none = true, .err = EFAULT },
 	{ .name = "COPY anon-private not registered -> ENOENT",
-	  .kind = K_ANON_PRIV, .reg_mode = 0, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = 0, .op = UFFD_FILL_COPY,
 	  .npg = 1, .err = ENOENT },
 	{ .name = "COPY anon-private dst range past VMA end -> ENOENT",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .pg = NPAGES_OP - 1, .npg = 2, .err = ENOENT },
 	{ .name = "CONTINUE anon-private (MISSING range) -> EINVAL",
-	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = OP_CONTINUE,
+	  .kind = K_ANON_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_CONTINUE,
 	  .npg = 1, .err = EINVAL },
 	{ .name = "COPY anon-shared -> ok",
-	  .kind = K_ANON_SHARED, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_ANON_SHARED, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 2, .data = 'S', .write_after = true },
 
 	/* --- shmem, shared --- */
 	{ .name = "COPY memfd-shared -> ok, file updated",
-	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .pg = 1, .npg = 2, .data = 'S', .file = 'S', .write_after = true },
 	{ .name = "ZEROPAGE memfd-shared -> ok, file page zeroed",
-	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .op = OP_ZEROPAGE,
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .op = UFFD_FILL_ZEROPAGE,
 	  .npg = 1, .data = 0, .file = FZERO, .write_after = true },
 	{ .name = "COPY tmpfs-shared -> ok, file updated",
-	  .kind = K_TMPFS_SHARED, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_TMPFS_SHARED, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 1, .data = 'S', .file = 'S' },
 	{ .name = "COPY memfd-shared onto page in page cache -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .op = OP_COPY, .npg = 1, .err = EEXIST, .file = 'F' },
+	  .op = UFFD_FILL_COPY, .npg = 1, .err = EEXIST, .file = 'F' },
 	{ .name = "COPY memfd-shared onto mapped page -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .map_fill = PG(0),
-	  .op = OP_COPY, .npg = 1, .err = EEXIST, .file = 'M' },
+	  .op = UFFD_FILL_COPY, .npg = 1, .err = EEXIST, .file = 'M' },
 	{ .name = "COPY memfd-shared onto fallocated page -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .falloc = PG(0),
-	  .op = OP_COPY, .npg = 1, .err = EEXIST, .file = FZERO },
+	  .op = UFFD_FILL_COPY, .npg = 1, .err = EEXIST, .file = FZERO },
 	{ .name = "COPY memfd-shared past i_size -> EFAULT",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .trunc = 2,
-	  .op = OP_COPY, .pg = 3, .npg = 1, .err = EFAULT },
+	  .op = UFFD_FILL_COPY, .pg = 3, .npg = 1, .err = EFAULT },
 	{ .name = "ZEROPAGE memfd-shared past i_size -> EFAULT",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .trunc = 2,
-	  .op = OP_ZEROPAGE, .pg = 3, .npg = 1, .err = EFAULT },
+	  .op = UFFD_FILL_ZEROPAGE, .pg = 3, .npg = 1, .err = EFAULT },
 	{ .name = "COPY memfd-shared src PROT_NONE -> EFAULT",
-	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .npg = 1, .src_prot_none = true, .err = EFAULT },
 	{ .name = "CONTINUE memfd-shared (MINOR) page cached -> ok",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .file_fill = PG(0),
-	  .op = OP_CONTINUE, .npg = 1, .data = 'F', .file = 'F',
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F', .file = 'F',
 	  .write_after = true },
 	{ .name = "CONTINUE memfd-shared (MINOR) fallocated page -> ok, zeros",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .falloc = PG(0),
-	  .op = OP_CONTINUE, .npg = 1, .data = 0, .file = FZERO },
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 0, .file = FZERO },
 	/* mfill_atomic() does not look at VM_UFFD_MINOR for CONTINUE */
 	{ .name = "CONTINUE memfd-shared (MISSING-only range) page cached -> ok",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .op = OP_CONTINUE, .npg = 1, .data = 'F', .file = 'F' },
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F', .file = 'F' },
 	{ .name = "CONTINUE memfd-shared (MINOR) no page in page cache -> EFAULT",
-	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .op = OP_CONTINUE,
+	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .op = UFFD_FILL_CONTINUE,
 	  .npg = 1, .err = EFAULT },
 	/* shmem_get_folio(SGP_NOALLOC) refuses an index past i_size */
 	{ .name = "CONTINUE memfd-shared (MINOR) past i_size -> EINVAL",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .trunc = 2,
-	  .op = OP_CONTINUE, .pg = 3, .npg = 1, .err = EINVAL },
+	  .op = UFFD_FILL_CONTINUE, .pg = 3, .npg = 1, .err = EINVAL },
 	{ .name = "CONTINUE memfd-shared (MINOR) onto mapped page -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .map_fill = PG(0),
-	  .op = OP_CONTINUE, .npg = 1, .err = EEXIST, .file = 'M' },
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .err = EEXIST, .file = 'M' },
 	/* a page in swap is in the page cache as far as the fills go */
 	{ .name = "CONTINUE memfd-shared (MINOR) page in swap -> ok, swapped in",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .file_fill = PG(0),
-	  .pageout = PG(0), .op = OP_CONTINUE, .npg = 1, .data = 'F',
+	  .pageout = PG(0), .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F',
 	  .file = 'F', .write_after = true },
 	{ .name = "COPY memfd-shared (MISSING) onto page in swap -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .pageout = PG(0), .op = OP_COPY, .npg = 1, .err = EEXIST,
+	  .pageout = PG(0), .op = UFFD_FILL_COPY, .npg = 1, .err = EEXIST,
 	  .file = 'F' },
 	{ .name = "ZEROPAGE memfd-shared (MISSING) onto page in swap -> EEXIST",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .pageout = PG(0), .op = OP_ZEROPAGE, .npg = 1, .err = EEXIST,
+	  .pageout = PG(0), .op = UFFD_FILL_ZEROPAGE, .npg = 1, .err = EEXIST,
 	  .file = 'F' },
 	{ .name = "CONTINUE memfd-shared MODE_WP on MINOR-only range -> EINVAL",
 	  .kind = K_MEMFD_SHARED, .reg_mode = M_MINOR, .file_fill = PG(0),
-	  .op = OP_CONTINUE, .op_mode = UFFDIO_CONTINUE_MODE_WP, .npg = 1,
+	  .op = UFFD_FILL_CONTINUE, .op_mode = UFFDIO_CONTINUE_MODE_WP, .npg = 1,
 	  .err = EINVAL, .file = 'F' },
 
 	/* --- shmem, MAP_PRIVATE: anonymous pages, the file is untouched --- */
 	{ .name = "COPY memfd-private onto file page -> ok, file unchanged",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .op = OP_COPY, .npg = 1, .data = 'S', .file = 'F',
+	  .op = UFFD_FILL_COPY, .npg = 1, .data = 'S', .file = 'F',
 	  .write_after = true },
 	{ .name = "COPY memfd-private into file hole -> ok, file stays a hole",
-	  .kind = K_MEMFD_PRIV, .reg_mode = M_MISSING, .op = OP_COPY,
+	  .kind = K_MEMFD_PRIV, .reg_mode = M_MISSING, .op = UFFD_FILL_COPY,
 	  .pg = 1, .npg = 2, .data = 'S', .file = FZERO, .write_after = true },
 	{ .name = "ZEROPAGE memfd-private onto file page -> ok, zeros, file unchanged",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .op = OP_ZEROPAGE, .npg = 1, .data = 0, .file = 'F',
+	  .op = UFFD_FILL_ZEROPAGE, .npg = 1, .data = 0, .file = 'F',
 	  .write_after = true },
 	{ .name = "COPY tmpfs-private onto file page -> ok, file unchanged",
 	  .kind = K_TMPFS_PRIV, .reg_mode = M_MISSING, .file_fill = PG(0),
-	  .op = OP_COPY, .npg = 1, .data = 'S', .file = 'F' },
+	  .op = UFFD_FILL_COPY, .npg = 1, .data = 'S', .file = 'F' },
 	/* the page cache page is mapped read-only, a write CoWs it */
 	{ .name = "CONTINUE memfd-private (MINOR) page cached -> ok, file unchanged",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .file_fill = PG(0),
-	  .op = OP_CONTINUE, .npg = 1, .data = 'F', .file = 'F',
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F', .file = 'F',
 	  .write_after = true },
 	{ .name = "CONTINUE memfd-private (MINOR) page in swap -> ok, file unchanged",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .file_fill = PG(0),
-	  .pageout = PG(0), .op = OP_CONTINUE, .npg = 1, .data = 'F',
+	  .pageout = PG(0), .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F',
 	  .file = 'F', .write_after = true },
 	{ .name = "CONTINUE memfd-private (MINOR) no page in page cache -> EFAULT",
-	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .op = OP_CONTINUE,
+	  .kind = K_MEMFD_PRIV, .reg_mode = M_MINOR, .op = UFFD_FILL_CONTINUE,
 	  .npg = 1, .err = EFAULT, .file = FZERO },
 	{ .name = "COPY memfd-private past i_size -> EFAULT",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MISSING, .trunc = 2,
-	  .op = OP_COPY, .pg = 3, .npg = 1, .err = EFAULT },
+	  .op = UFFD_FILL_COPY, .pg = 3, .npg = 1, .err = EFAULT },
 	{ .name = "ZEROPAGE memfd-private past i_size -> EFAULT",
 	  .kind = K_MEMFD_PRIV, .reg_mode = M_MISSING, .trunc = 2,
-	  .op = OP_ZEROPAGE, .pg = 3, .npg = 1, .err = EFAULT },
+	  .op = UFFD_FILL_ZEROPAGE, .pg = 3, .npg = 1, .err = EFAULT },
 
 	/* --- memory the fill ioctls do not handle --- */
 	{ .name = "COPY sysv-shm (WP_ASYNC WP range) -> EINVAL",
-	  .kind = K_SYSV, .reg_mode = M_WP, .wp_async = true, .op = OP_COPY,
+	  .kind = K_SYSV, .reg_mode = M_WP, .wp_async = true, .op = UFFD_FILL_COPY,
 	  .npg = 1, .err = EINVAL },
 	{ .name = "POISON sysv-shm (WP_ASYNC WP range) -> EINVAL",
-	  .kind = K_SYSV, .reg_mode = M_WP, .wp_async = true, .op = OP_POISON,
+	  .kind = K_SYSV, .reg_mode = M_WP, .wp_async = true, .op = UFFD_FILL_POISON,
 	  .npg = 1, .err = EINVAL },
 	{ .name = "COPY regfile-shared (WP_ASYNC WP range) -> EINVAL",
 	  .kind = K_REGFILE_SHARED, .reg_mode = M_WP, .wp_async = true,
-	  .op = OP_COPY, .npg = 1, .err = EINVAL, .file = FZERO },
+	  .op = UFFD_FILL_COPY, .npg = 1, .err = EINVAL, .file = FZERO },
 
 	/* --- hugetlb --- */
 	{ .name = "COPY hugetlb-memfd-shared -> ok, file updated",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING,
-	  .op = OP_COPY, .pg = 1, .npg = 1, .data = 'S', .file = 'S',
+	  .op = UFFD_FILL_COPY, .pg = 1, .npg = 1, .data = 'S', .file = 'S',
 	  .write_after = true },
 	{ .name = "COPY hugetlb-anon-private -> ok",
 	  .kind = K_HUGETLB_ANON_PRIV, .reg_mode = M_MISSING,
-	  .op = OP_COPY, .npg = 2, .data = 'S',
+	  .op = UFFD_FILL_COPY, .npg = 2, .data = 'S',
 	  .write_after = true },
 	{ .name = "ZEROPAGE hugetlb-memfd-shared -> EINVAL",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING,
-	  .op = OP_ZEROPAGE, .npg = 1, .err = EINVAL, .file = FZERO },
+	  .op = UFFD_FILL_ZEROPAGE, .npg = 1, .err = EINVAL, .file = FZERO },
 	{ .name = "ZEROPAGE hugetlb-anon-private -> EINVAL",
 	  .kind = K_HUGETLB_ANON_PRIV, .reg_mode = M_MISSING,
-	  .op = OP_ZEROPAGE, .npg = 1, .err = EINVAL },
+	  .op = UFFD_FILL_ZEROPAGE, .npg = 1, .err = EINVAL },
 	{ .name = "COPY hugetlb-memfd-shared len not hpage multiple -> EINVAL",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING,
-	  .op = OP_COPY, .npg = 1, .len_adj = SMALL_PAGE, .err = EINVAL, .file = FZERO },
+	  .op = UFFD_FILL_COPY, .npg = 1, .len_adj = SMALL_PAGE, .err = EINVAL, .file = FZERO },
 	{ .name = "COPY hugetlb-memfd-shared dst not hpage aligned -> EINVAL",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING,
-	  .op = OP_COPY, .npg = 1, .dst_adj = SMALL_PAGE, .err = EINVAL },
+	  .op = UFFD_FILL_COPY, .npg = 1, .dst_adj = SMALL_PAGE, .err = EINVAL },
 	{ .name = "COPY hugetlb-memfd-shared onto page in page cache -> EEXIST",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING,
-	  .file_fill = PG(0), .op = OP_COPY, .npg = 1, .err = EEXIST,
+	  .file_fill = PG(0), .op = UFFD_FILL_COPY, .npg = 1, .err = EEXIST,
 	  .file = 'F' },
 	{ .name = "COPY hugetlb-memfd-shared past i_size -> EFAULT",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING, .trunc = 2,
-	  .op = OP_COPY, .pg = 3, .npg = 1, .err = EFAULT },
+	  .op = UFFD_FILL_COPY, .pg = 3, .npg = 1, .err = EFAULT },
 	{ .name = "COPY hugetlb-memfd-shared src PROT_NONE -> EFAULT",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MISSING,
-	  .op = OP_COPY, .npg = 1, .src_prot_none = true, .err = EFAULT,
+	  .op = UFFD_FILL_COPY, .npg = 1, .src_prot_none = true, .err = EFAULT,
 	  .file = FZERO },
 	{ .name = "CONTINUE hugetlb-memfd-shared (MINOR) page cached -> ok",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MINOR,
-	  .file_fill = PG(0), .op = OP_CONTINUE, .npg = 1, .data = 'F',
+	  .file_fill = PG(0), .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F',
 	  .file = 'F', .write_after = true },
 	{ .name = "CONTINUE hugetlb-memfd-shared (MINOR) no page in page cache -> EFAULT",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MINOR,
-	  .op = OP_CONTINUE, .npg = 1, .err = EFAULT, .file = FZERO },
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .err = EFAULT, .file = FZERO },
 	/* unlike shmem (EINVAL), hugetlb just does not find the page */
 	{ .name = "CONTINUE hugetlb-memfd-shared (MINOR) past i_size -> EFAULT",
 	  .kind = K_HUGETLB_MEMFD_SHARED, .reg_mode = M_MINOR, .trunc = 2,
-	  .op = OP_CONTINUE, .pg = 3, .npg = 1, .err = EFAULT },
+	  .op = UFFD_FILL_CONTINUE, .pg = 3, .npg = 1, .err = EFAULT },
 	{ .name = "COPY hugetlb-memfd-private onto file page -> ok, file unchanged",
 	  .kind = K_HUGETLB_MEMFD_PRIV, .reg_mode = M_MISSING,
-	  .file_fill = PG(0), .op = OP_COPY, .npg = 1, .data = 'S',
+	  .file_fill = PG(0), .op = UFFD_FILL_COPY, .npg = 1, .data = 'S',
 	  .file = 'F', .write_after = true },
 	{ .name = "CONTINUE hugetlb-memfd-private (MINOR) page cached -> ok, file unchanged",
 	  .kind = K_HUGETLB_MEMFD_PRIV, .reg_mode = M_MINOR,
-	  .file_fill = PG(0), .op = OP_CONTINUE, .npg = 1, .data = 'F',
+	  .file_fill = PG(0), .op = UFFD_FILL_CONTINUE, .npg = 1, .data = 'F',
 	  .file = 'F', .write_after = true },
 	{ .name = "CONTINUE hugetlb-memfd-private (MINOR) no page in page cache -> EFAULT",
 	  .kind = K_HUGETLB_MEMFD_PRIV, .reg_mode = M_MINOR,
-	  .op = OP_CONTINUE, .npg = 1, .err = EFAULT, .file = FZERO },
+	  .op = UFFD_FILL_CONTINUE, .npg = 1, .err = EFAULT, .file = FZERO },
 };
 
 static int run_op_case(const struct op_case *c, char *why)
@@ -1214,7 +1094,7 @@ static int run_op_case(const struct op_case *c, char *why)
 	uint64_t features = c->wp_async ? UFFD_FEATURE_WP_ASYNC : reg_features;
 	char *src = NULL, *dst, *srcaddr;
 	size_t srclen = 0, len, ps, i;
-	int64_t out, expout;
+	__s64 out, expout;
 	long blocks0, blocks1;
 	struct area a;
 	int uffd = -1, err, ret;
@@ -1247,11 +1127,12 @@ static int run_op_case(const struct op_case *c, char *why)
 	if (uffd < 0)
 		goto out;
 	if (c->reg_mode) {
-		err = uffd_reg(uffd, a.addr, a.len, c->reg_mode, NULL);
+		err = uffd_register_range(uffd, a.addr, a.len, c->reg_mode,
+					  NULL);
 		if (err) {
 			snprintf(why, WHY_LEN, "setup: UFFDIO_REGISTER %s: %s",
 				 mode_name(c->reg_mode, c->wp_async),
-				 errname(err));
+				 uffd_errname(err));
 			goto out;
 		}
 	}
@@ -1273,26 +1154,28 @@ static int run_op_case(const struct op_case *c, char *why)
 	srcaddr = src + adj(c->src_adj);
 	blocks0 = file_blocks(a.fd);
 
-	err = uffd_op(uffd, c->op, dst, srcaddr, len, c->op_mode, &out);
+	err = uffd_fill_ioctl(uffd, c->op, dst, srcaddr, len, c->op_mode, &out);
 	if (err != c->err) {
 		snprintf(why, WHY_LEN, "%s returned %s, expected %s",
-			 op_name[c->op], errname(err), errname(c->err));
+			 uffd_fill_op_name[c->op], uffd_errname(err),
+			 uffd_errname(c->err));
 		goto out;
 	}
 	switch (c->out) {
 	case OUT_UNTOUCHED:
-		expout = OUT_SENTINEL;
+		expout = UFFD_OUT_UNSET;
 		break;
 	case OUT_ONE_PAGE:
 		expout = ps;
 		break;
 	default:
-		expout = c->err ? -c->err : (int64_t)len;
+		expout = c->err ? -c->err : (__s64)len;
 		break;
 	}
 	if (out != expout) {
 		snprintf(why, WHY_LEN, "%s output field %lld, expected %lld",
-			 op_name[c->op], (long long)out, (long long)expout);
+			 uffd_fill_op_name[c->op], (long long)out,
+			 (long long)expout);
 		goto out;
 	}
 
@@ -1400,7 +1283,7 @@ static int run_range_case(const struct range_case *c, char *why)
 	struct area a = { .fd = -1 };
 	bool have_area = false;
 	int uffd = -1, err, ret, i;
-	int64_t out;
+	__s64 out;
 
 	/* before the layout, so that it cannot land in one of its holes */
 	src = src_alloc(srclen, false);
@@ -1445,23 +1328,26 @@ static int run_range_case(const struct range_case *c, char *why)
 	uffd = uffd_new(reg_features, why);
 	if (uffd < 0)
 		goto out;
-	err = uffd_reg(uffd, base + c->start * unit + adj(c->start_adj),
-		       c->len * unit + adj(c->len_adj), c->mode, NULL);
+	err = uffd_register_range(uffd,
+				  base + c->start * unit + adj(c->start_adj),
+				  c->len * unit + adj(c->len_adj), c->mode,
+				  NULL);
 	if (err != c->err) {
 		snprintf(why, WHY_LEN, "UFFDIO_REGISTER returned %s, expected %s",
-			 errname(err), errname(c->err));
+			 uffd_errname(err), uffd_errname(c->err));
 		goto out;
 	}
 	for (i = 0; i < 2; i++) {
 		if (c->probe[i] < 0)
 			continue;
-		err = uffd_op(uffd, OP_COPY, base + c->probe[i] * unit, src,
-			      unit, 0, &out);
+		err = uffd_fill_ioctl(uffd, UFFD_FILL_COPY,
+				      base + c->probe[i] * unit, src, unit, 0,
+				      &out);
 		if (err != c->probe_err[i]) {
 			snprintf(why, WHY_LEN,
 				 "COPY to page %d returned %s, expected %s",
-				 c->probe[i], errname(err),
-				 errname(c->probe_err[i]));
+				 c->probe[i], uffd_errname(err),
+				 uffd_errname(c->probe_err[i]));
 			goto out;
 		}
 	}
@@ -1494,22 +1380,22 @@ static int case_ebusy(char *why)
 	u2 = uffd_new(reg_features, why);
 	if (u1 < 0 || u2 < 0)
 		goto out;
-	err = uffd_reg(u1, a.addr, a.len, M_MISSING, NULL);
+	err = uffd_register_range(u1, a.addr, a.len, M_MISSING, NULL);
 	if (err) {
 		snprintf(why, WHY_LEN, "first UFFDIO_REGISTER: %s",
-			 errname(err));
+			 uffd_errname(err));
 		goto out;
 	}
-	err = uffd_reg(u2, a.addr, a.len, M_MISSING, NULL);
+	err = uffd_register_range(u2, a.addr, a.len, M_MISSING, NULL);
 	if (err != EBUSY) {
 		snprintf(why, WHY_LEN, "second uffd: %s, expected EBUSY",
-			 errname(err));
+			 uffd_errname(err));
 		goto out;
 	}
-	err = uffd_reg(u1, a.addr, a.len, M_MISSING, NULL);
+	err = uffd_register_range(u1, a.addr, a.len, M_MISSING, NULL);
 	if (err) {
 		snprintf(why, WHY_LEN, "same uffd again: %s, expected ok",
-			 errname(err));
+			 uffd_errname(err));
 		goto out;
 	}
 	ret = KSFT_PASS;
@@ -1553,7 +1439,7 @@ static int mixed_create(struct mixed *m, bool memfd_first, bool hugetlb,
 	memset(m, 0, sizeof(*m));
 	m->fd = -1;
 	if (hugetlb) {
-		ret = hugetlb_available(1, why);
+		ret = hugetlb_pages_available(1, why);
 		if (ret)
 			return ret;
 	}
@@ -1605,11 +1491,11 @@ static int mixed_create(struct mixed *m, bool memfd_first, bool hugetlb,
 static int run_mixed(bool memfd_first, bool hugetlb, uint64_t mode,
 		     int experr, uint64_t exp_ioctls, char *why)
 {
-	uint64_t ioctls = 0;
+	__u64 ioctls = 0;
 	struct mixed m;
 	int uffd = -1, err, ret;
 	char *src = NULL;
-	int64_t out;
+	__s64 out;
 
 	ret = mixed_create(&m, memfd_first, hugetlb, why);
 	if (ret) {
@@ -1620,10 +1506,10 @@ static int run_mixed(bool memfd_first, bool hugetlb, uint64_t mode,
 	uffd = uffd_new(reg_features, why);
 	if (uffd < 0)
 		goto out;
-	err = uffd_reg(uffd, m.base, m.len0 + m.len1, mode, &ioctls);
+	err = uffd_register_range(uffd, m.base, m.len0 + m.len1, mode, &ioctls);
 	if (err != experr) {
 		snprintf(why, WHY_LEN, "UFFDIO_REGISTER returned %s, expected %s",
-			 errname(err), errname(experr));
+			 uffd_errname(err), uffd_errname(experr));
 		goto out;
 	}
 	if (!err && ioctls != exp_ioctls) {
@@ -1639,11 +1525,11 @@ static int run_mixed(bool memfd_first, bool hugetlb, uint64_t mode,
 			snprintf(why, WHY_LEN, "setup: source buffer");
 			goto out;
 		}
-		err = uffd_op(uffd, OP_COPY, m.base, src, page_size, 0, &out);
+		err = uffd_copy(uffd, m.base, src, page_size, 0, &out);
 		if (err != ENOENT) {
 			snprintf(why, WHY_LEN,
 				 "COPY to first VMA returned %s, expected ENOENT (not registered)",
-				 errname(err));
+				 uffd_errname(err));
 			goto out;
 		}
 	}
@@ -1715,10 +1601,11 @@ static int fixture_create(struct fixture *f, enum kind k, size_t npg,
 	f->uffd = uffd_new(reg_features, why);
 	if (f->uffd < 0)
 		goto fail;
-	err = uffd_reg(f->uffd, f->a.addr, f->a.len, M_MISSING, NULL);
+	err = uffd_register_range(f->uffd, f->a.addr, f->a.len, M_MISSING,
+				  NULL);
 	if (err) {
 		snprintf(why, WHY_LEN, "setup: UFFDIO_REGISTER: %s",
-			 errname(err));
+			 uffd_errname(err));
 		goto fail;
 	}
 	return KSFT_PASS;
@@ -1736,15 +1623,15 @@ static bool shmem_fail_batch(struct fixture *f, char *why)
 	char *p = f->a.addr;
 	size_t ps = f->a.psize;
 
-	return expect_op(f->uffd, OP_COPY, p + ps, f->bad, ps, EFAULT,
+	return expect_op(f->uffd, UFFD_FILL_COPY, p + ps, f->bad, ps, EFAULT,
 			 "unreadable src", why) &&
-	       expect_op(f->uffd, OP_COPY, p, f->src, ps, EEXIST,
+	       expect_op(f->uffd, UFFD_FILL_COPY, p, f->src, ps, EEXIST,
 			 "page in page cache", why) &&
-	       expect_op(f->uffd, OP_COPY, p + 6 * ps, f->src, ps, EFAULT,
-			 "past i_size", why) &&
-	       expect_op(f->uffd, OP_ZEROPAGE, p + 6 * ps, NULL, ps, EFAULT,
-			 "past i_size", why) &&
-	       expect_op(f->uffd, OP_ZEROPAGE, p, NULL, ps, EEXIST,
+	       expect_op(f->uffd, UFFD_FILL_COPY, p + 6 * ps, f->src, ps,
+			 EFAULT, "past i_size", why) &&
+	       expect_op(f->uffd, UFFD_FILL_ZEROPAGE, p + 6 * ps, NULL, ps,
+			 EFAULT, "past i_size", why) &&
+	       expect_op(f->uffd, UFFD_FILL_ZEROPAGE, p, NULL, ps, EEXIST,
 			 "page in page cache", why);
 }
 
@@ -1778,7 +1665,7 @@ static int case_acct_control(char *why)
 	ret = KSFT_FAIL;
 	b0 = file_blocks(f.a.fd);
 	s0 = shmem_kb();
-	if (!expect_op(f.uffd, OP_COPY, f.a.addr, f.src, f.a.psize, 0,
+	if (!expect_op(f.uffd, UFFD_FILL_COPY, f.a.addr, f.src, f.a.psize, 0,
 		       "control", why))
 		goto out;
 	b1 = file_blocks(f.a.fd);
@@ -1870,10 +1757,13 @@ static int case_acct_private(char *why)
 		goto out;
 	b0 = file_blocks(f.a.fd);
 	s0 = shmem_kb();
-	if (!expect_op(f.uffd, OP_COPY, p, f.src, ps, 0, "onto file page", why) ||
-	    !expect_op(f.uffd, OP_COPY, p + ps, f.src, ps, 0, "into hole", why) ||
-	    !expect_op(f.uffd, OP_ZEROPAGE, p + 2 * ps, NULL, ps, 0, "hole", why) ||
-	    !expect_op(f.uffd, OP_COPY, p + 3 * ps, f.bad, ps, EFAULT,
+	if (!expect_op(f.uffd, UFFD_FILL_COPY, p, f.src, ps, 0,
+		       "onto file page", why) ||
+	    !expect_op(f.uffd, UFFD_FILL_COPY, p + ps, f.src, ps, 0,
+		       "into hole", why) ||
+	    !expect_op(f.uffd, UFFD_FILL_ZEROPAGE, p + 2 * ps, NULL, ps, 0,
+		       "hole", why) ||
+	    !expect_op(f.uffd, UFFD_FILL_COPY, p + 3 * ps, f.bad, ps, EFAULT,
 		       "unreadable src", why))
 		goto out;
 	b1 = file_blocks(f.a.fd);
@@ -1911,11 +1801,11 @@ static int case_acct_hugetlb(char *why)
 	}
 	free0 = read_meminfo("HugePages_Free");
 	rsvd0 = read_meminfo("HugePages_Rsvd");
-	if (!expect_op(f.uffd, OP_COPY, p, f.src, ps, EEXIST,
+	if (!expect_op(f.uffd, UFFD_FILL_COPY, p, f.src, ps, EEXIST,
 		       "page in page cache", why) ||
-	    !expect_op(f.uffd, OP_COPY, p + ps, f.bad, ps, EFAULT,
+	    !expect_op(f.uffd, UFFD_FILL_COPY, p + ps, f.bad, ps, EFAULT,
 		       "unreadable src", why) ||
-	    !expect_op(f.uffd, OP_COPY, p + 3 * ps, f.src, ps, EFAULT,
+	    !expect_op(f.uffd, UFFD_FILL_COPY, p + 3 * ps, f.src, ps, EFAULT,
 		       "past i_size", why))
 		goto out;
 	free1 = read_meminfo("HugePages_Free");
@@ -2022,10 +1912,10 @@ static int with_small_tmpfs(int (*run)(struct fixture *f, const char *dir,
 	f.uffd = uffd_new(reg_features, why);
 	if (f.uffd < 0)
 		goto out;
-	err = uffd_reg(f.uffd, f.a.addr, f.a.len, M_MISSING, NULL);
+	err = uffd_register_range(f.uffd, f.a.addr, f.a.len, M_MISSING, NULL);
 	if (err) {
 		snprintf(why, WHY_LEN, "setup: UFFDIO_REGISTER: %s",
-			 errname(err));
+			 uffd_errname(err));
 		goto out;
 	}
 	ret = run(&f, dir, why);
@@ -2041,7 +1931,7 @@ static int run_tmpfs_enomem(struct fixture *f, const char *dir, char *why)
 	long bfree;
 
 	/* fill the whole instance, then one more page */
-	if (!expect_op(f->uffd, OP_COPY, f->a.addr, f->src,
+	if (!expect_op(f->uffd, UFFD_FILL_COPY, f->a.addr, f->src,
 		       SMALL_TMPFS_PAGES * ps, 0, "fill", why))
 		return KSFT_FAIL;
 	bfree = fs_free_blocks(dir);
@@ -2050,9 +1940,10 @@ static int run_tmpfs_enomem(struct fixture *f, const char *dir, char *why)
 			 bfree);
 		return KSFT_FAIL;
 	}
-	if (!expect_op(f->uffd, OP_COPY, f->a.addr + SMALL_TMPFS_PAGES * ps,
-		       f->src, ps, ENOMEM, "over the size limit", why) ||
-	    !expect_op(f->uffd, OP_ZEROPAGE,
+	if (!expect_op(f->uffd, UFFD_FILL_COPY,
+		       f->a.addr + SMALL_TMPFS_PAGES * ps, f->src, ps, ENOMEM,
+		       "over the size limit", why) ||
+	    !expect_op(f->uffd, UFFD_FILL_ZEROPAGE,
 		       f->a.addr + SMALL_TMPFS_PAGES * ps, NULL, ps, ENOMEM,
 		       "over the size limit", why))
 		return KSFT_FAIL;
@@ -2071,7 +1962,7 @@ static int run_tmpfs_fail_batch(struct fixture *f, const char *dir,
 	size_t ps = f->a.psize;
 	long bfree0, bfree1, b0, b1;
 
-	if (!expect_op(f->uffd, OP_COPY, f->a.addr, f->src, 4 * ps, 0,
+	if (!expect_op(f->uffd, UFFD_FILL_COPY, f->a.addr, f->src, 4 * ps, 0,
 		       "fill", why))
 		return KSFT_FAIL;
 	if (ftruncate(f->a.fd, 8 * ps)) {
@@ -2080,11 +1971,11 @@ static int run_tmpfs_fail_batch(struct fixture *f, const char *dir,
 	}
 	bfree0 = fs_free_blocks(dir);
 	b0 = file_blocks(f->a.fd);
-	if (!expect_op(f->uffd, OP_COPY, f->a.addr + 4 * ps, f->bad, ps,
+	if (!expect_op(f->uffd, UFFD_FILL_COPY, f->a.addr + 4 * ps, f->bad, ps,
 		       EFAULT, "unreadable src", why) ||
-	    !expect_op(f->uffd, OP_COPY, f->a.addr, f->src, ps, EEXIST,
+	    !expect_op(f->uffd, UFFD_FILL_COPY, f->a.addr, f->src, ps, EEXIST,
 		       "populated", why) ||
-	    !expect_op(f->uffd, OP_COPY, f->a.addr + 10 * ps, f->src, ps,
+	    !expect_op(f->uffd, UFFD_FILL_COPY, f->a.addr + 10 * ps, f->src, ps,
 		       EFAULT, "past i_size", why))
 		return KSFT_FAIL;
 	bfree1 = fs_free_blocks(dir);
@@ -2231,7 +2122,7 @@ int main(void)
 	hpage_size = read_meminfo("Hugepagesize") > 0 ?
 		     (size_t)read_meminfo("Hugepagesize") * 1024 : 0;
 
-	fd = uffd_open_raw();
+	fd = uffd_open(O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		ksft_exit_skip("userfaultfd not available: %s\n",
 			       strerror(errno));
@@ -2273,7 +2164,7 @@ int main(void)
 			snprintf(name, sizeof(name), "register %s %s -> %s",
 				 kind_info[reg_matrix[i].kind].name,
 				 mode_name(m->mode, m->wp_async),
-				 errname(experr));
+				 uffd_errname(experr));
 			ret = run_reg(reg_matrix[i].kind, m->mode, m->wp_async,
 				      false, experr, false, 0, why);
 			report(name, ret, why);
@@ -2284,7 +2175,7 @@ int main(void)
 			 "register (features=0) %s %s -> %s",
 			 kind_info[reg_feat0[i].kind].name,
 			 mode_name(reg_feat0[i].mode, false),
-			 errname(reg_feat0[i].err));
+			 uffd_errname(reg_feat0[i].err));
 		ret = run_reg(reg_feat0[i].kind, reg_feat0[i].mode, false,
 			      true, reg_feat0[i].err, false, 0, why);
 		report(name, ret, why);
