@@ -35,7 +35,6 @@ use crate::{
     bindings,
     error::{
         code::*,
-        from_err_ptr,
         to_result,
         Result, //
     },
@@ -114,7 +113,10 @@ impl Folio {
     /// Returns a raw pointer to the folio.
     #[inline]
     pub fn as_ptr(&self) -> *mut bindings::folio {
-        self.folio.get()
+        // A cast, not `Opaque::get()`, which is not inlined into modules: this is on every
+        // fault and fill. The type is a transparent wrapper of an `Opaque`, whose contents may
+        // be written through a shared reference.
+        ptr::from_ref(self).cast_mut().cast()
     }
 
     /// Returns the size of the folio in bytes.
@@ -566,9 +568,13 @@ impl AddressSpace {
     /// Returns a raw pointer to the `struct address_space`.
     #[inline]
     pub fn as_ptr(&self) -> *mut bindings::address_space {
-        self.mapping.get()
+        // A cast, not `Opaque::get()`, which is not inlined into modules: this is on every
+        // fault and fill. The type is a transparent wrapper of an `Opaque`, whose contents may
+        // be written through a shared reference.
+        ptr::from_ref(self).cast_mut().cast()
     }
 
+    #[inline]
     pub(crate) fn host(&self) -> *mut bindings::inode {
         // SAFETY: By the type invariants, the mapping belongs to a valid inode, which it points
         // to and which never changes.
@@ -595,11 +601,17 @@ impl AddressSpace {
     ///
     /// Returns `None` if there is no folio at `index`. Do not hold the result across an access
     /// to userspace memory that may fault on this page: the fault would wait for the lock.
+    #[inline]
     pub fn lock_folio(&self, index: usize) -> Option<CachedFolio<'_>> {
         // SAFETY: By the type invariants, the mapping is valid.
         let folio = unsafe { bindings::filemap_lock_folio(self.as_ptr(), index) };
-        // `filemap_lock_folio` returns `ERR_PTR(-ENOENT)` if there is no folio.
-        let folio = NonNull::new(from_err_ptr(folio).ok()?)?;
+        // `filemap_lock_folio` returns `ERR_PTR(-ENOENT)` if there is no folio. Only whether it
+        // is an error matters here, so the errno is not decoded (this is the UFFDIO_CONTINUE path).
+        // SAFETY: `IS_ERR` only looks at the value of the pointer.
+        if unsafe { bindings::IS_ERR(folio.cast()) } {
+            return None;
+        }
+        let folio = NonNull::new(folio)?;
         // SAFETY: `filemap_lock_folio` returned the folio locked, with a reference that we own.
         let folio = unsafe { LockedFolio::from_raw(folio) };
         // INVARIANT: `filemap_lock_folio` found the folio at `index` in this page cache, and a
