@@ -189,8 +189,36 @@ fn reliability_tests() -> Vec<VmTest> {
 fn guest_memfd_tests() -> Vec<VmTest> {
     vec![
         VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ExitStatus, 300, 1),
-        VmTest::new("guest_memfd_uffd_test", "guest_memfd_uffd_test", &[], Format::Ktap, 600, 9),
+        VmTest::new("guest_memfd_uffd_test", "guest_memfd_uffd_test", &[], Format::Ktap, 600, GMEM_UFFD_CASES.len()),
     ]
+}
+
+/// guest_memfd_uffd_test's cases (`guest_memfd_uffd_test CASE` runs one).
+const GMEM_UFFD_CASES: &[&str] = &[
+    "missing-copy",
+    "missing-zeropage",
+    "missing-copy-4-vcpus-host-readers",
+    "missing-copy-punch-hole-race",
+    "missing-copy-signal",
+    "minor-continue",
+    "minor-continue-4-vcpus-host-readers",
+    "missing-poison",
+    "register-refused",
+];
+
+/// On the debug profile, each case of guest_memfd_uffd_test but the
+/// punch-hole race, one run each.  The race soft-locked the debug guest
+/// once (CI run of 2026-12-05: the fallocate() waited 30 minutes on a
+/// TLB-flush IPI to the CPU running the nested KVM guest, with no RCU
+/// stall, so that CPU stayed in guest mode); it passes on the tip, and
+/// on the debug profile in earlier runs.  Until that is understood
+/// (nested VMX under TCG, or KVM), the debug profile does not run it.
+fn guest_memfd_uffd_debug_cases() -> Vec<VmTest> {
+    GMEM_UFFD_CASES
+        .iter()
+        .filter(|c| **c != "missing-copy-punch-hole-race")
+        .map(|c| VmTest::new(&format!("guest_memfd_uffd_test {c}"), "guest_memfd_uffd_test", &[c], Format::Ktap, 120, 1))
+        .collect()
 }
 
 /// The edition's suite.
@@ -318,7 +346,7 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
             v.push(VmTest::new("uffd-unit-tests -f minor", "uffd-unit-tests", &["-f", "minor"], Format::Ktap, 60, 13));
             v.extend(stress_rows(STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
-            v.extend(guest_memfd_tests().into_iter().filter(|t| t.program == "guest_memfd_uffd_test"));
+            v.extend(guest_memfd_uffd_debug_cases());
             v.extend(memtype_module_tests());
             v.extend(reliability_tests().into_iter().filter(|t| t.program == "uffd-hugetlb-fill-race"));
             // uffd-fuzz with 4000 iterations, uffd-monitors with 4 rounds.
