@@ -7,6 +7,7 @@ mod buildbot;
 mod cache;
 mod check;
 mod demo;
+mod disk;
 mod export;
 mod fsx;
 mod guest;
@@ -204,6 +205,7 @@ fn dispatch(a: &Args) -> Result<()> {
                 Some(e) => vec![e],
                 None => workspace::EDITIONS.to_vec(),
             };
+            disk::require_room_for_test(&ws, &editions)?;
             testplan::test(&ws, &editions, a.linux.as_deref(), a.vm_only, a.debug)
         }
         "export" => export::export(&ws),
