@@ -606,9 +606,10 @@ impl AddressSpace {
         // SAFETY: By the type invariants, the mapping is valid.
         let folio = unsafe { bindings::filemap_lock_folio(self.as_ptr(), index) };
         // `filemap_lock_folio` returns `ERR_PTR(-ENOENT)` if there is no folio. Only whether it
-        // is an error matters here, so the errno is not decoded (this is the UFFDIO_CONTINUE path).
-        // SAFETY: `IS_ERR` only looks at the value of the pointer.
-        if unsafe { bindings::IS_ERR(folio.cast()) } {
+        // is an error matters here, so the errno is not decoded; and the test is `IS_ERR()`'s
+        // comparison, inline rather than through a C helper call, as this lookup is on the
+        // UFFDIO_CONTINUE path of every Rust memory type.
+        if folio as usize >= (bindings::MAX_ERRNO as usize).wrapping_neg() {
             return None;
         }
         let folio = NonNull::new(folio)?;

@@ -781,13 +781,14 @@ impl<T: UffdOps> VTable<T> {
     ) -> *mut bindings::folio {
         // SAFETY: The VMA holds a reference to the file and is locked for the call.
         let obj = unsafe { Object::<T>::from_inode(inode) };
-        if pgoff >= obj.mapping.nr_pages() {
-            // Beyond the end of the object, as shmem says it.
-            return EINVAL.to_ptr();
-        }
         match obj.mapping.lock_folio(pgoff) {
-            // The caller takes over the lock and the reference.
+            // The caller takes over the lock and the reference. A folio a truncation has not
+            // removed yet may lie beyond the end: core mm checks the size again under the page
+            // table lock before it maps anything (and a fault checks it before the lookup).
             Some(folio) => folio.into_raw().as_ptr(),
+            // Beyond the end of the object, as shmem says it. Checked only when there is no
+            // folio, so that the lookup that finds one (UFFDIO_CONTINUE) does not pay for it.
+            None if pgoff >= obj.mapping.nr_pages() => EINVAL.to_ptr(),
             None => ENOENT.to_ptr(),
         }
     }
