@@ -855,6 +855,116 @@ impl<T: UffdOps> VTable<T> {
 #[macros::kunit_tests(rust_mm_userfaultfd)]
 mod tests {
     use super::*;
+    use crate::{
+        sync::{
+            Arc,
+            ArcBorrow, //
+        },
+        uaccess::{
+            UserPtr,
+            UserSlice, //
+        },
+    };
+
+    /// Which hook of [`Failing`] fails.
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Hook {
+        None,
+        AllocFolio,
+        Populate,
+        Inserted,
+    }
+
+    /// A memory type whose hook `.0` fails with the error `.1`.
+    struct Failing;
+
+    #[vtable]
+    impl UffdOps for Failing {
+        type Ptr = Arc<(Hook, Error)>;
+        const MODES: UffdModes = UffdModes::MISSING;
+
+        fn alloc_folio(
+            f: ArcBorrow<'_, (Hook, Error)>,
+            at: &PageSite<'_>,
+        ) -> Result<NewFolio<Uninit>> {
+            if f.0 == Hook::AllocFolio {
+                return Err(f.1);
+            }
+            Ok(at.alloc_folio(GFP_HIGHUSER)?)
+        }
+
+        fn populate(
+            f: ArcBorrow<'_, (Hook, Error)>,
+            _index: usize,
+            folio: NewFolio<Uninit>,
+        ) -> Result<NewFolio<Init>> {
+            if f.0 == Hook::Populate {
+                return Err(f.1);
+            }
+            Ok(folio.zero())
+        }
+
+        fn inserted(f: ArcBorrow<'_, (Hook, Error)>, _index: usize) -> Result {
+            if f.0 == Hook::Inserted {
+                return Err(f.1);
+            }
+            Ok(())
+        }
+    }
+
+    // SAFETY: The test is built into the kernel, whose `THIS_MODULE` is `NULL`.
+    static THIS_MODULE: ThisModule = unsafe { ThisModule::from_ptr(ptr::null_mut()) };
+    static FAILING: UffdMemType<Failing> = UffdMemType::new(c"[kunit_uffd_mem]", &THIS_MODULE);
+
+    /// Reads page 0 of a new one-page object of [`Failing`] through a shared mapping in the
+    /// test's own mm, with the read fault that takes. Returns the result of the read (`EFAULT`
+    /// if the fault failed) and whether page 0 is in the page cache afterwards.
+    fn read_page0(hook: Hook, err: Error) -> Result<(Result, bool)> {
+        let obj = FAILING.create(PAGE_SIZE as u64, Arc::new((hook, err), GFP_KERNEL)?)?;
+        // SAFETY: A KUnit test case is running: the test exists until it ends. The mapping
+        // takes a reference to the file, and goes with the mm the test attaches for it, when
+        // the test ends.
+        let addr = unsafe {
+            bindings::kunit_vm_mmap(
+                bindings::kunit_get_current_test(),
+                obj.file().as_ptr(),
+                0,
+                PAGE_SIZE as c_ulong,
+                (bindings::PROT_READ | bindings::PROT_WRITE) as c_ulong,
+                bindings::MAP_SHARED as c_ulong,
+                0,
+            )
+        } as usize;
+        // 0 if the resource could not be set up, `-errno` if `vm_mmap()` failed.
+        if addr == 0 || addr >= (bindings::MAX_ERRNO as usize).wrapping_neg() {
+            return Err(ENOMEM);
+        }
+        let mut byte = [0u8; 1];
+        let read = UserSlice::new(UserPtr::from_addr(addr), 1)
+            .reader()
+            .read_slice(&mut byte);
+        Ok((read, obj.address_space().lock_folio(0).is_some()))
+    }
+
+    /// A driver hook's error ends a real fault, which fails: no errno, `ENOENT` included, makes
+    /// it retry for ever (the read would never return), and the page is left a hole.
+    /// [`fault_errors_end_the_fault`] checks which signal each error becomes.
+    #[test]
+    fn driver_errors_end_a_real_fault() -> Result {
+        assert_eq!(read_page0(Hook::None, ENOENT)?, (Ok(()), true));
+        for (hook, err) in [
+            (Hook::AllocFolio, ENOENT),
+            (Hook::AllocFolio, ENOMEM),
+            (Hook::Populate, ENOENT),
+            (Hook::Populate, EAGAIN),
+            (Hook::Inserted, ENOENT),
+            (Hook::Inserted, ENOSPC),
+            (Hook::Inserted, ENOMEM),
+        ] {
+            assert_eq!(read_page0(hook, err)?, (Err(EFAULT), false));
+        }
+        Ok(())
+    }
 
     /// No error, in particular none a driver's hook returns, makes a fault retry.
     #[test]
