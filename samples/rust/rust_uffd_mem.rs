@@ -7,7 +7,9 @@
 //! whole pages) and returns a new file descriptor to `mmap()` it, shared or private. Two shared
 //! mappings of one object see the same pages. Mappings may be registered with userfaultfd in
 //! `MISSING`, `MINOR` and `WP` modes, and holes may be punched with `MADV_REMOVE` or
-//! `fallocate(FALLOC_FL_PUNCH_HOLE)`.
+//! `fallocate(FALLOC_FL_PUNCH_HOLE)`. An object counts the pages inserted into it (by page
+//! faults and fills, a page again after a hole was punched there), and the ioctl
+//! `_IO('u', 0x81)` on its file descriptor returns that count.
 //!
 //! It behaves like `lib/test_uffd_memtype.c` (same ioctl), and the uffd selftests
 //! (`tools/testing/selftests/mm/uffd-unit-tests`, `uffd-stress`) use it as their "rustmem"
@@ -18,7 +20,10 @@ use kernel::{
         file::flags::O_CLOEXEC,
         File, //
     },
-    ioctl::_IOW,
+    ioctl::{
+        _IO,
+        _IOW, //
+    },
     miscdevice::{
         MiscDevice,
         MiscDeviceOptions,
@@ -37,9 +42,18 @@ use kernel::{
         },
     },
     prelude::*,
+    sync::{
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        Arc,
+        ArcBorrow, //
+    },
 };
 
 const RUST_UFFD_MEM_CREATE: u32 = _IOW::<u64>('u' as u32, 0x80);
+const RUST_UFFD_MEM_INSERTED: u32 = _IO('u' as u32, 0x81);
 
 module! {
     type: RustUffdMemModule,
@@ -49,19 +63,40 @@ module! {
     license: "GPL",
 }
 
-/// The memory type: pages are allocated on demand and zero-filled on a plain fault.
+/// The memory type: pages are allocated on demand and zero-filled on a plain fault. An object's
+/// data is the number of pages inserted into it.
 struct RustUffdMem;
 
 #[vtable]
 impl UffdOps for RustUffdMem {
-    type Ptr = ();
+    type Ptr = Arc<Atomic<usize>>;
     const MODES: UffdModes = UffdModes::MISSING
         .with(UffdModes::MINOR)
         .with(UffdModes::WP);
 
     // The pages cannot be migrated, so they do not come from movable memory.
-    fn alloc_folio(_this: (), at: &PageSite<'_>) -> Result<NewFolio<Uninit>> {
+    fn alloc_folio(
+        _inserted: ArcBorrow<'_, Atomic<usize>>,
+        at: &PageSite<'_>,
+    ) -> Result<NewFolio<Uninit>> {
         Ok(at.alloc_folio(GFP_HIGHUSER)?)
+    }
+
+    fn inserted(inserted: ArcBorrow<'_, Atomic<usize>>, _index: usize) -> Result {
+        inserted.add(1, Relaxed);
+        Ok(())
+    }
+
+    fn ioctl(
+        inserted: ArcBorrow<'_, Atomic<usize>>,
+        _file: &File,
+        cmd: u32,
+        _arg: usize,
+    ) -> Result<isize> {
+        match cmd {
+            RUST_UFFD_MEM_INSERTED => Ok(inserted.load(Relaxed).try_into()?),
+            _ => Err(ENOTTY),
+        }
     }
 }
 
@@ -82,7 +117,8 @@ impl MiscDevice for RustUffdMemDevice {
     fn ioctl(_device: (), _file: &File, cmd: u32, arg: usize) -> Result<isize> {
         match cmd {
             RUST_UFFD_MEM_CREATE => {
-                let fd = MEMTYPE.create(arg as u64, ())?.into_fd(O_CLOEXEC)?;
+                let inserted = Arc::new(Atomic::new(0), GFP_KERNEL)?;
+                let fd = MEMTYPE.create(arg as u64, inserted)?.into_fd(O_CLOEXEC)?;
                 Ok(fd as isize)
             }
             _ => Err(ENOTTY),

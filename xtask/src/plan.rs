@@ -167,7 +167,7 @@ fn memtype_module_tests() -> Vec<VmTest> {
     [("testmem", "/modules/test_uffd_memtype.ko"), ("rustmem", "/modules/rust_uffd_mem.ko")]
         .iter()
         .map(|(t, ko)| {
-            VmTest::new(&format!("uffd-memtype-module {t}"), "uffd-memtype-module", &["-t", t, "-m", ko], Format::Ktap, 300, 42)
+            VmTest::new(&format!("uffd-memtype-module {t}"), "uffd-memtype-module", &["-t", t, "-m", ko], Format::Ktap, 300, 43)
         })
         .collect()
 }

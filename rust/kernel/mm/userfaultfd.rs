@@ -38,6 +38,7 @@ use crate::{
     ffi::{
         c_int,
         c_long,
+        c_uint,
         c_ulong,
         c_void, //
     },
@@ -237,6 +238,17 @@ pub trait UffdOps: Sized + 'static {
     fn inserted(_this: Borrowed<'_, Self>, _index: usize) -> Result {
         Ok(())
     }
+
+    /// Handles an `ioctl()` on the file descriptor of a memory object, whose data is `this`.
+    ///
+    /// This is where a driver adds its own operations on its objects; the device that creates
+    /// them is the driver's, and [`UffdMemType::data_of`] finds an object's data from a file
+    /// descriptor passed to it. 32-bit userspace on a 64-bit kernel gets the same call, with the
+    /// argument converted by `compat_ptr_ioctl()`. Without it, an `ioctl()` on an object fails
+    /// with [`ENOTTY`].
+    fn ioctl(_this: Borrowed<'_, Self>, _file: &File, _cmd: u32, _arg: usize) -> Result<isize> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// A memory type: creates memory objects with userfaultfd support, following the policy `T`.
@@ -343,6 +355,17 @@ impl<T: UffdOps> UffdMemType<T> {
                 mmap: Some(VTable::<T>::mmap),
                 fallocate: Some(object_fallocate),
                 release: Some(VTable::<T>::release),
+                unlocked_ioctl: if T::HAS_IOCTL {
+                    Some(VTable::<T>::ioctl)
+                } else {
+                    None
+                },
+                #[cfg(CONFIG_COMPAT)]
+                compat_ioctl: if T::HAS_IOCTL {
+                    bindings::compat_ptr_ioctl
+                } else {
+                    None
+                },
                 ..pin_init::zeroed()
             },
             name,
@@ -706,6 +729,23 @@ impl<T: UffdOps> VTable<T> {
         // `UffdMemType::create` for `T`, which it is.
         unsafe { vma.set_vm_ops(&Self::VM_OPS) };
         0
+    }
+
+    /// # Safety
+    ///
+    /// `file` must be a file created by [`UffdMemType::create`] for `T`, on which the caller
+    /// holds a reference for the duration of the call.
+    unsafe extern "C" fn ioctl(file: *mut bindings::file, cmd: c_uint, arg: c_ulong) -> c_long {
+        // SAFETY: `create` put the object's data in `private_data`, which `release` takes back
+        // only after the last reference to the file, and the caller holds one.
+        let data = unsafe { T::Ptr::borrow((*file).private_data) };
+        // SAFETY: The file is valid for the duration of the call, and there is no active
+        // `fdget_pos` region on it on this thread (ioctl does not take one).
+        let file = unsafe { File::from_raw_file(file) };
+        match T::ioctl(data, file, cmd, arg as usize) {
+            Ok(ret) => ret as c_long,
+            Err(err) => err.to_errno() as c_long,
+        }
     }
 
     /// # Safety

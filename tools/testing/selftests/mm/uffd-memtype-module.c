@@ -68,10 +68,19 @@ static const struct memtype {
 	 * finds nothing and gets EFAULT.
 	 */
 	int cont_past_end_err;
+	/*
+	 * The Rust sample's objects count the pages inserted into them, in
+	 * its UffdOps::inserted(), and answer RUST_UFFD_MEM_INSERTED with the
+	 * count, in its UffdOps::ioctl(); testmem's objects have no ioctls.
+	 */
+	bool counts_inserted;
 } memtypes[] = {
-	{ "rustmem", RUST_UFFD_MEM_DEV, "rust_uffd_mem", EINVAL },
-	{ "testmem", UFFD_TEST_MEMTYPE_DEV, "test_uffd_memtype", EFAULT },
+	{ "rustmem", RUST_UFFD_MEM_DEV, "rust_uffd_mem", EINVAL, true },
+	{ "testmem", UFFD_TEST_MEMTYPE_DEV, "test_uffd_memtype", EFAULT, false },
 };
+
+/* samples/rust/rust_uffd_mem.rs, on an object fd */
+#define RUST_UFFD_MEM_INSERTED	_IO('u', 0x81)
 
 static const struct memtype *mt;
 static const char *ko_path;
@@ -784,6 +793,62 @@ out:
 }
 
 /* No userfaultfd yet: the memory type on its own. */
+static bool expect_inserted(struct fx *f, long want)
+{
+	long n = ioctl(f->fd, RUST_UFFD_MEM_INSERTED);
+
+	if (n < 0)
+		return failf("RUST_UFFD_MEM_INSERTED on the object: %s",
+			     uffd_errname(errno));
+	if (n != want)
+		return failf("%ld pages inserted, expected %ld", n, want);
+	return true;
+}
+
+/*
+ * An ioctl() on an object fd reaches the memory type's own handler, whose
+ * data is the object's: rustmem counts a COPY, a plain fault through B,
+ * and a COPY again after a hole was punched.
+ */
+static int case_object_ioctl(void)
+{
+	int ret = KSFT_FAIL;
+	struct fx f;
+	__s64 out;
+
+	if (!fx_init(&f, 2, 2, MAP_SHARED, 0, M_MISSING) ||
+	    !fx_has(&f, B_COPY))
+		goto out;
+	if (!mt->counts_inserted) {
+		if (expect("RUST_UFFD_MEM_INSERTED on an object",
+			   ioctl(f.fd, RUST_UFFD_MEM_INSERTED) < 0 ? errno : 0,
+			   ENOTTY, NULL, 0))
+			ret = KSFT_PASS;
+		goto out;
+	}
+	if (!expect_inserted(&f, 0) ||
+	    !expect("COPY of page 0",
+		    uffd_copy(f.uffd, f.a, f.src, ps, 0, &out), 0, &out, ps) ||
+	    !expect_inserted(&f, 1))
+		goto out;
+	f.b[ps] = 'b';
+	if (!expect_inserted(&f, 2))
+		goto out;
+	if (fallocate(f.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		      ps)) {
+		failf("punching page 0: %s", strerror(errno));
+		goto out;
+	}
+	if (!expect("COPY of page 0 after the hole",
+		    uffd_copy(f.uffd, f.a, f.src, ps, 0, &out), 0, &out, ps) ||
+	    !expect_inserted(&f, 3))
+		goto out;
+	ret = KSFT_PASS;
+out:
+	fx_fini(&f);
+	return ret;
+}
+
 static int case_plain_mappings(void)
 {
 	int ret = KSFT_FAIL;
@@ -2497,6 +2562,8 @@ static const struct {
 	  case_ioctl_enotty },
 	{ "object fd: size rounded up, O_CLOEXEC; read/write -> EINVAL; punch holes",
 	  case_object_fd },
+	{ "object ioctl: the type's own (rustmem counts inserted pages), else ENOTTY",
+	  case_object_ioctl },
 	{ "two shared mappings share pages, private one copies, SIGBUS past the end",
 	  case_plain_mappings },
 	{ "register: ioctls per mode, shared and private",
@@ -2581,19 +2648,7 @@ static void report(const char *name, int ret)
 	char full[256];
 
 	snprintf(full, sizeof(full), "%s: %s", mt->name, name);
-	switch (ret) {
-	case KSFT_PASS:
-		ksft_test_result_pass("%s\n", full);
-		break;
-	case KSFT_SKIP:
-		/* "ok N name # SKIP reason": the name stays on the line */
-		ksft_test_result_code(ret, full, "%s", why);
-		break;
-	default:
-		ksft_print_msg("%s: %s\n", full, why);
-		ksft_test_result_fail("%s\n", full);
-		break;
-	}
+	uffd_report(full, ret, why);
 }
 
 static void print_usage(const char *prog)

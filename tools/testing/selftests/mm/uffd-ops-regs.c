@@ -2092,23 +2092,6 @@ static void env_setup(void)
 		sizeof(regfile_why) - strlen(regfile_why) - 1);
 }
 
-static void report(const char *name, int ret, const char *why)
-{
-	switch (ret) {
-	case KSFT_PASS:
-		ksft_test_result_pass("%s\n", name);
-		break;
-	case KSFT_SKIP:
-		/* "ok N name # SKIP reason": the name stays on the line */
-		ksft_test_result_code(KSFT_SKIP, name, "%s", why);
-		break;
-	default:
-		ksft_print_msg("%s: %s\n", name, why);
-		ksft_test_result_fail("%s\n", name);
-		break;
-	}
-}
-
 int main(void)
 {
 	struct uffdio_api api = { .api = UFFD_API };
@@ -2167,7 +2150,7 @@ int main(void)
 				 uffd_errname(experr));
 			ret = run_reg(reg_matrix[i].kind, m->mode, m->wp_async,
 				      false, experr, false, 0, why);
-			report(name, ret, why);
+			uffd_report(name, ret, why);
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(reg_feat0); i++) {
@@ -2178,7 +2161,7 @@ int main(void)
 			 uffd_errname(reg_feat0[i].err));
 		ret = run_reg(reg_feat0[i].kind, reg_feat0[i].mode, false,
 			      true, reg_feat0[i].err, false, 0, why);
-		report(name, ret, why);
+		uffd_report(name, ret, why);
 	}
 
 	/* 2. ioctls mask */
@@ -2191,25 +2174,25 @@ int main(void)
 		ret = run_reg(ioctls_cases[i].kind, ioctls_cases[i].mode,
 			      ioctls_cases[i].wp_async, false, 0, true,
 			      ioctls_cases[i].ioctls, why);
-		report(name, ret, why);
+		uffd_report(name, ret, why);
 	}
 
 	/* 3./4. fill ioctls */
 	for (i = 0; i < ARRAY_SIZE(op_cases); i++) {
 		ret = run_op_case(&op_cases[i], why);
-		report(op_cases[i].name, ret, why);
+		uffd_report(op_cases[i].name, ret, why);
 	}
 
 	/* 4. register ranges */
 	for (i = 0; i < ARRAY_SIZE(range_cases); i++) {
 		ret = run_range_case(&range_cases[i], why);
-		report(range_cases[i].name, ret, why);
+		uffd_report(range_cases[i].name, ret, why);
 	}
 
 	/* 4./5. mixed ranges, accounting */
 	for (i = 0; i < ARRAY_SIZE(custom_cases); i++) {
 		ret = custom_cases[i].fn(why);
-		report(custom_cases[i].name, ret, why);
+		uffd_report(custom_cases[i].name, ret, why);
 	}
 
 	ksft_finished();
