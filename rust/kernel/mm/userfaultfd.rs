@@ -742,7 +742,7 @@ impl<T: UffdOps> VTable<T> {
         // SAFETY: The file is valid for the duration of the call, and there is no active
         // `fdget_pos` region on it on this thread (ioctl does not take one).
         let file = unsafe { File::from_raw_file(file) };
-        match T::ioctl(data, file, cmd, arg as usize) {
+        match T::ioctl(data, file, cmd, arg) {
             Ok(ret) => ret as c_long,
             Err(err) => err.to_errno() as c_long,
         }
