@@ -1070,70 +1070,76 @@ out:
 
 #define NPG	4
 
-static int case_missing_copy_read(void)
-{
-	int ret = KSFT_FAIL;
-	struct fx f;
-	struct job j;
+/*
+ * The cases that share one shape, fault -> resolve -> check: a thread
+ * reads or writes each page of A, each access raises one userfault of the
+ * registered mode with the flags of the access, the handler resolves it
+ * with one ioctl, and the data must then be the same in what the thread
+ * read, through A and through B.  For MISSING the object starts empty;
+ * for MINOR its pages are written through B first.
+ */
+static const struct fault_case {
+	const char *name;
+	__u64 mode;		/* M_MISSING or M_MINOR */
+	enum res res;		/* RES_COPY, RES_ZERO or RES_CONTINUE */
+	int wval;		/* 0: read faults; else written over the first half */
+} fault_cases[] = {
+	{ "MISSING read faults on A resolved by COPY, data through A and B",
+	  M_MISSING, RES_COPY, 0 },
+	{ "MISSING write faults on A resolved by COPY, data through A and B",
+	  M_MISSING, RES_COPY, 'w' },
+	{ "MISSING faults resolved by ZEROPAGE: zeroes, a real object page",
+	  M_MISSING, RES_ZERO, 0 },
+	{ "MINOR read faults on A resolved by CONTINUE show B's data",
+	  M_MINOR, RES_CONTINUE, 0 },
+	{ "MINOR write faults resolved by CONTINUE, write seen through B",
+	  M_MINOR, RES_CONTINUE, 'm' },
+};
 
-	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, M_MISSING) ||
-	    !fx_has(&f, B_COPY))
-		goto out;
-	job_init(&j, &f, f.a, NPG);
-	job_expect(&j, NPG, RES_COPY, 0, F_WRITE | F_WP | F_MINOR);
-	if (!job_run(&j) ||
-	    !check_bytes(f.out, f.src, NPG * ps, "read by the faulting thread") ||
-	    !check_bytes(f.a, f.src, NPG * ps, "A") ||
-	    !check_bytes(f.b, f.src, NPG * ps, "B"))
-		goto out;
-	ret = KSFT_PASS;
-out:
-	fx_fini(&f);
-	return ret;
+static bool fault_case_data(const struct fault_case *c, struct fx *f)
+{
+	size_t len = NPG * ps;
+
+	if (c->wval)
+		/* the write lands on the resolved page: half written, half not */
+		return check_head(f->b, c->wval, ps / 2, f->src, NPG, "B") &&
+		       check_head(f->a, c->wval, ps / 2, f->src, NPG, "A");
+	if (c->res != RES_ZERO)
+		return check_bytes(f->out, f->src, len,
+				   "read by the faulting thread") &&
+		       check_bytes(f->a, f->src, len, "A") &&
+		       check_bytes(f->b, f->src, len, "B");
+	if (!check_fill(f->out, 0, len, "read by the faulting thread") ||
+	    !check_fill(f->b, 0, len, "B"))
+		return false;
+	/* a page of the object, not the shared zero page */
+	memset(f->b, 'z', len);
+	return check_fill(f->a, 'z', len, "A after writing B");
 }
 
-static int case_missing_copy_write(void)
+static int run_fault_case(const struct fault_case *c)
 {
+	__u64 flags = (c->mode == M_MINOR ? F_MINOR : 0) |
+		      (c->wval ? F_WRITE : 0);
 	int ret = KSFT_FAIL;
 	struct fx f;
 	struct job j;
 
-	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, M_MISSING) ||
-	    !fx_has(&f, B_COPY))
+	if (c->mode == M_MINOR) {
+		if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, 0) ||
+		    !fx_fill_register(&f, 5, M_MINOR, B_CONTINUE))
+			goto out;
+	} else if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, M_MISSING) ||
+		   !fx_has(&f, c->res == RES_ZERO ? B_ZEROPAGE : B_COPY)) {
 		goto out;
-	job_init(&j, &f, f.a, NPG);
-	job_expect(&j, NPG, RES_COPY, F_WRITE, F_WP | F_MINOR);
-	job_write(&j, ps / 2, 'w');
-	/* the write lands on the copied page: half written, half copied */
-	if (!job_run(&j) ||
-	    !check_head(f.b, 'w', ps / 2, f.src, NPG, "B") ||
-	    !check_head(f.a, 'w', ps / 2, f.src, NPG, "A"))
-		goto out;
-	ret = KSFT_PASS;
-out:
-	fx_fini(&f);
-	return ret;
-}
-
-static int case_missing_zeropage(void)
-{
-	int ret = KSFT_FAIL;
-	struct fx f;
-	struct job j;
-
-	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, M_MISSING) ||
-	    !fx_has(&f, B_ZEROPAGE))
-		goto out;
+	}
+	/* nothing the thread read may be left from before */
 	memset(f.out, 0xff, NPG * ps);
 	job_init(&j, &f, f.a, NPG);
-	job_expect(&j, NPG, RES_ZERO, 0, F_WRITE | F_WP | F_MINOR);
-	if (!job_run(&j) ||
-	    !check_fill(f.out, 0, NPG * ps, "read by the faulting thread") ||
-	    !check_fill(f.b, 0, NPG * ps, "B"))
-		goto out;
-	/* a page of the object, not the shared zero page */
-	memset(f.b, 'z', NPG * ps);
-	if (!check_fill(f.a, 'z', NPG * ps, "A after writing B"))
+	job_expect(&j, NPG, c->res, flags, (F_WRITE | F_WP | F_MINOR) & ~flags);
+	if (c->wval)
+		job_write(&j, ps / 2, c->wval);
+	if (!job_run(&j) || !fault_case_data(c, &f))
 		goto out;
 	ret = KSFT_PASS;
 out:
@@ -1249,49 +1255,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* Cases: MINOR                                                         */
 /* ------------------------------------------------------------------ */
-
-static int case_minor_read(void)
-{
-	int ret = KSFT_FAIL;
-	struct fx f;
-	struct job j;
-
-	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, 0))
-		goto out;
-	if (!fx_fill_register(&f, 5, M_MINOR, B_CONTINUE))
-		goto out;
-	job_init(&j, &f, f.a, NPG);
-	job_expect(&j, NPG, RES_CONTINUE, F_MINOR, F_WRITE | F_WP);
-	if (!job_run(&j) ||
-	    !check_bytes(f.out, f.b, NPG * ps, "read by the faulting thread") ||
-	    !check_bytes(f.a, f.b, NPG * ps, "A"))
-		goto out;
-	ret = KSFT_PASS;
-out:
-	fx_fini(&f);
-	return ret;
-}
-
-static int case_minor_write(void)
-{
-	int ret = KSFT_FAIL;
-	struct fx f;
-	struct job j;
-
-	if (!fx_init(&f, NPG, NPG, MAP_SHARED, 0, 0))
-		goto out;
-	if (!fx_fill_register(&f, 5, M_MINOR, B_CONTINUE))
-		goto out;
-	job_init(&j, &f, f.a, NPG);
-	job_expect(&j, NPG, RES_CONTINUE, F_MINOR | F_WRITE, F_WP);
-	job_write(&j, ps / 2, 'm');
-	if (!job_run(&j) || !check_head(f.b, 'm', ps / 2, f.src, NPG, "B"))
-		goto out;
-	ret = KSFT_PASS;
-out:
-	fx_fini(&f);
-	return ret;
-}
 
 /* MINOR only: a hole is the memory type's to fill, zeroed, no userfault */
 static int case_minor_hole(void)
@@ -1457,42 +1420,81 @@ out:
 /* ------------------------------------------------------------------ */
 
 /* validate_range(): checked before anything else, the output untouched */
+/*
+ * The errno cases are tables of fill ioctls on a fixture, each with the
+ * errno and output field it must give.  Where and how much are in pages
+ * and bytes, as the page size is known only at run time.
+ */
+struct at {
+	size_t pg;
+	long byte;
+};
+
+#define OUT_UNSET	(-1000000L)	/* the kernel must not write it */
+#define OUT_ERR		(-1000001L)	/* -errno */
+
+struct fill_step {
+	const char *what;
+	enum uffd_fill_op op;
+	struct at dst;		/* from A; a COPY's source is as far into src */
+	struct at len;
+	__u64 mode;
+	int err;		/* 0 for success */
+	long out;		/* pages, OUT_UNSET or OUT_ERR */
+};
+
+static bool run_steps(struct fx *f, const struct fill_step *s, size_t n)
+{
+	for (; n; n--, s++) {
+		size_t off = s->dst.pg * ps + s->dst.byte;
+		size_t len = s->len.pg * ps + s->len.byte;
+		__s64 want, out;
+		int err;
+
+		if (s->out == OUT_UNSET)
+			want = UFFD_OUT_UNSET;
+		else if (s->out == OUT_ERR)
+			want = -s->err;
+		else
+			want = s->out * (__s64)ps;
+		err = uffd_fill_ioctl(f->uffd, s->op, f->a + off,
+				      f->src + s->dst.pg * ps,
+				      len, s->mode, &out);
+		if (!expect(s->what, err, s->err, &out, want))
+			return false;
+	}
+	return true;
+}
+
+static const struct fill_step unaligned_steps[] = {
+	{ "COPY dst + 8", UFFD_FILL_COPY, { 0, 8 }, { 1, 0 }, 0,
+	  EINVAL, OUT_UNSET },
+	{ "COPY len page + 8", UFFD_FILL_COPY, { 0, 0 }, { 1, 8 }, 0,
+	  EINVAL, OUT_UNSET },
+	{ "COPY len 0", UFFD_FILL_COPY, { 0, 0 }, { 0, 0 }, 0,
+	  EINVAL, OUT_UNSET },
+	{ "ZEROPAGE start + 8", UFFD_FILL_ZEROPAGE, { 0, 8 }, { 1, 0 }, 0,
+	  EINVAL, OUT_UNSET },
+	{ "ZEROPAGE len page - 1", UFFD_FILL_ZEROPAGE, { 0, 0 }, { 1, -1 }, 0,
+	  EINVAL, OUT_UNSET },
+	{ "CONTINUE start + 8", UFFD_FILL_CONTINUE, { 1, 8 }, { 1, 0 }, 0,
+	  EINVAL, OUT_UNSET },
+	{ "CONTINUE len page + 1", UFFD_FILL_CONTINUE, { 1, 0 }, { 1, 1 }, 0,
+	  EINVAL, OUT_UNSET },
+	/* nothing was filled: page 0 still a hole, page 1 not mapped at A */
+	{ "COPY page 0", UFFD_FILL_COPY, { 0, 0 }, { 1, 0 }, 0, 0, 1 },
+	{ "CONTINUE page 1", UFFD_FILL_CONTINUE, { 1, 0 }, { 1, 0 }, 0, 0, 1 },
+};
+
 static int case_unaligned(void)
 {
 	int ret = KSFT_FAIL;
 	struct fx f;
-	__s64 out;
 
 	if (!fx_init(&f, 2, 2, MAP_SHARED, 0, M_MISSING | M_MINOR))
 		goto out;
 	pattern(f.b + ps, ps, 9);
-	if (!expect("COPY dst + 8",
-		    uffd_copy(f.uffd, f.a + 8, f.src, ps, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET) ||
-	    !expect("COPY len page + 8",
-		    uffd_copy(f.uffd, f.a, f.src, ps + 8, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET) ||
-	    !expect("COPY len 0", uffd_copy(f.uffd, f.a, f.src, 0, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET) ||
-	    !expect("ZEROPAGE start + 8",
-		    uffd_zeropage(f.uffd, f.a + 8, ps, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET) ||
-	    !expect("ZEROPAGE len page - 1",
-		    uffd_zeropage(f.uffd, f.a, ps - 1, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET) ||
-	    !expect("CONTINUE start + 8",
-		    uffd_continue(f.uffd, f.a + ps + 8, ps, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET) ||
-	    !expect("CONTINUE len page + 1",
-		    uffd_continue(f.uffd, f.a + ps, ps + 1, 0, &out),
-		    EINVAL, &out, UFFD_OUT_UNSET))
-		goto out;
-	/* nothing was filled: page 0 still a hole, page 1 not mapped at A */
-	if (!expect("COPY page 0", uffd_copy(f.uffd, f.a, f.src, ps, 0, &out),
-		    0, &out, ps) ||
-	    !expect("CONTINUE page 1",
-		    uffd_continue(f.uffd, f.a + ps, ps, 0, &out),
-		    0, &out, ps) ||
+	if (!run_steps(&f, unaligned_steps, ARRAY_SIZE(unaligned_steps)) ||
 	    !check_bytes(f.a, f.src, ps, "A page 0") ||
 	    !check_bytes(f.a + ps, f.b + ps, ps, "A page 1"))
 		goto out;
@@ -1659,19 +1661,22 @@ out:
 	return ret;
 }
 
+static const struct fill_step continue_twice_steps[] = {
+	{ "CONTINUE", UFFD_FILL_CONTINUE, { 0, 0 }, { 1, 0 }, 0, 0, 1 },
+	{ "CONTINUE again", UFFD_FILL_CONTINUE, { 0, 0 }, { 1, 0 }, 0,
+	  EEXIST, OUT_ERR },
+};
+
 static int case_continue_twice(void)
 {
 	int ret = KSFT_FAIL;
 	struct fx f;
-	__s64 out;
 
 	if (!fx_init(&f, 1, 1, MAP_SHARED, 0, M_MINOR))
 		goto out;
 	pattern(f.b, ps, 12);
-	if (!expect("CONTINUE", uffd_continue(f.uffd, f.a, ps, 0, &out),
-		    0, &out, ps) ||
-	    !expect("CONTINUE again", uffd_continue(f.uffd, f.a, ps, 0, &out),
-		    EEXIST, &out, -EEXIST) ||
+	if (!run_steps(&f, continue_twice_steps,
+		       ARRAY_SIZE(continue_twice_steps)) ||
 	    !check_bytes(f.a, f.b, ps, "A"))
 		goto out;
 	ret = KSFT_PASS;
@@ -1705,24 +1710,24 @@ out:
 }
 
 /* mfill_atomic(): MFILL_ATOMIC_WP on a VMA without VM_UFFD_WP */
+static const struct fill_step mode_wp_steps[] = {
+	{ "COPY MODE_WP on a MISSING|MINOR range", UFFD_FILL_COPY,
+	  { 0, 0 }, { 1, 0 }, UFFDIO_COPY_MODE_WP, EINVAL, OUT_ERR },
+	{ "CONTINUE MODE_WP on a MISSING|MINOR range", UFFD_FILL_CONTINUE,
+	  { 1, 0 }, { 1, 0 }, UFFDIO_CONTINUE_MODE_WP, EINVAL, OUT_ERR },
+	{ "COPY mode 1 << 2", UFFD_FILL_COPY, { 0, 0 }, { 1, 0 }, 1ULL << 2,
+	  EINVAL, OUT_UNSET },
+};
+
 static int case_mode_wp_without_wp(void)
 {
 	int ret = KSFT_FAIL;
 	struct fx f;
-	__s64 out;
 
 	if (!fx_init(&f, 2, 2, MAP_SHARED, 0, M_MISSING | M_MINOR))
 		goto out;
 	pattern(f.b + ps, ps, 13);
-	if (!expect("COPY MODE_WP on a MISSING|MINOR range",
-		    uffd_copy(f.uffd, f.a, f.src, ps, UFFDIO_COPY_MODE_WP,
-			      &out), EINVAL, &out, -EINVAL) ||
-	    !expect("CONTINUE MODE_WP on a MISSING|MINOR range",
-		    uffd_continue(f.uffd, f.a + ps, ps, UFFDIO_CONTINUE_MODE_WP,
-				  &out), EINVAL, &out, -EINVAL) ||
-	    !expect("COPY mode 1 << 2",
-		    uffd_copy(f.uffd, f.a, f.src, ps, 1ULL << 2, &out), EINVAL,
-		    &out, UFFD_OUT_UNSET))
+	if (!run_steps(&f, mode_wp_steps, ARRAY_SIZE(mode_wp_steps)))
 		goto out;
 	ret = KSFT_PASS;
 out:
@@ -2572,22 +2577,12 @@ static const struct {
 	  case_register_refused },
 	{ "register: second userfaultfd -> EBUSY, same one again -> ok",
 	  case_register_ebusy },
-	{ "MISSING read faults on A resolved by COPY, data through A and B",
-	  case_missing_copy_read },
-	{ "MISSING write faults on A resolved by COPY, data through A and B",
-	  case_missing_copy_write },
-	{ "MISSING faults resolved by ZEROPAGE: zeroes, a real object page",
-	  case_missing_zeropage },
 	{ "pages written through B first: A faults with no userfault",
 	  case_missing_filled_through_b },
 	{ "MISSING|MINOR: holes MISSING (COPY), object pages MINOR (CONTINUE)",
 	  case_missing_minor_mixed },
 	{ "punched hole: MISSING userfault again, refilled by COPY",
 	  case_missing_after_punch },
-	{ "MINOR read faults on A resolved by CONTINUE show B's data",
-	  case_minor_read },
-	{ "MINOR write faults resolved by CONTINUE, write seen through B",
-	  case_minor_write },
 	{ "MINOR-only registration: a hole is zero-filled with no userfault",
 	  case_minor_hole },
 	{ "WP: writes to mapped and unmapped pages held until WP cleared",
@@ -2701,10 +2696,15 @@ int main(int argc, char *argv[])
 	if (sigaction(SIGBUS, &sa, NULL))
 		ksft_exit_fail_msg("sigaction: %s\n", strerror(errno));
 
-	ksft_set_plan(ARRAY_SIZE(cases));
+	ksft_set_plan(ARRAY_SIZE(fault_cases) + ARRAY_SIZE(cases));
 	ksft_print_msg("memory type %s (%s, module %s), page size %zu, features %#llx, -m %s\n",
 		       mt->name, mt->dev, mt->module, ps, avail_features,
 		       ko_path ? ko_path : "not given");
+	/* the table first: the module cases, which unload it, come last */
+	for (i = 0; i < ARRAY_SIZE(fault_cases); i++) {
+		why[0] = '\0';
+		report(fault_cases[i].name, run_fault_case(&fault_cases[i]));
+	}
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		why[0] = '\0';
 		report(cases[i].name, cases[i].fn());
