@@ -7,11 +7,12 @@
 //! whole pages) and returns a new file descriptor to `mmap()` it, shared or private. Two shared
 //! mappings of one object see the same pages. Mappings may be registered with userfaultfd in
 //! `MISSING`, `MINOR` and `WP` modes, and holes may be punched with `MADV_REMOVE` or
-//! `fallocate(FALLOC_FL_PUNCH_HOLE)`. An object counts the pages inserted into it (by page
-//! faults and fills, a page again after a hole was punched there), and the ioctl
-//! `_IO('u', 0x81)` on its file descriptor returns that count.
+//! `fallocate(FALLOC_FL_PUNCH_HOLE)`. An object counts the insertions of pages into it that its
+//! `inserted` hook accepted (by page faults and fills; a page again after a hole was punched
+//! there; also a fill that fails after the insertion), and the ioctl `_IO('u', 0x81)` on its
+//! file descriptor returns that count.
 //!
-//! It behaves like `lib/test_uffd_memtype.c` (same ioctl), and the uffd selftests
+//! It behaves like `lib/test_uffd_memtype.c` (same create ioctl), and the uffd selftests
 //! (`tools/testing/selftests/mm/uffd-unit-tests`, `uffd-stress`) use it as their "rustmem"
 //! memory type.
 
@@ -64,7 +65,7 @@ module! {
 }
 
 /// The memory type: pages are allocated on demand and zero-filled on a plain fault. An object's
-/// data is the number of pages inserted into it.
+/// data is the number of page insertions it accepted.
 struct RustUffdMem;
 
 #[vtable]

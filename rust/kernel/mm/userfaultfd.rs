@@ -174,15 +174,16 @@ pub type Borrowed<'a, T> = <<T as UffdOps>::Ptr as ForeignOwnable>::Borrowed<'a>
 /// and `WP` need nothing: the page cache lookups behind `MINOR` are this module's, and write
 /// protection is core mm's.
 ///
-/// Methods are called with the mmap or VMA lock of the mapping held for read: they may sleep
-/// and allocate with `GFP_KERNEL`, but must not access userspace memory (that may fault, and
-/// wait for the same locks: a deadlock).
+/// The memory hooks ([`UffdOps::alloc_folio`], [`UffdOps::populate`], [`UffdOps::inserted`])
+/// are called with the mmap or VMA lock of the mapping held for read: they may sleep and
+/// allocate with `GFP_KERNEL`, but must not access userspace memory (that may fault, and wait
+/// for the same locks: a deadlock). [`UffdOps::ioctl`] is called with no lock held, and may.
 ///
 /// # Errors
 ///
-/// An error from a method fails the page fault or the `UFFDIO_COPY`/`UFFDIO_ZEROPAGE` it was
-/// called for. A page fault turns it into a signal as `vmf_error()` does: [`ENOMEM`] runs the
-/// OOM killer, `EHWPOISON` sends `SIGBUS` for a poisoned page, and every other error sends
+/// An error from a memory hook fails the page fault or the `UFFDIO_COPY`/`UFFDIO_ZEROPAGE` it
+/// was called for. A page fault turns it into a signal as `vmf_error()` does: [`ENOMEM`] runs
+/// the OOM killer, `EHWPOISON` sends `SIGBUS` for a poisoned page, and every other error sends
 /// `SIGBUS`; no error makes the fault retry. So [`ENOMEM`] means that the kernel is out of
 /// memory: to refuse a page for a limit of the type's own, use [`ENOSPC`].
 ///
@@ -190,6 +191,8 @@ pub type Borrowed<'a, T> = <<T as UffdOps>::Ptr as ForeignOwnable>::Borrowed<'a>
 /// any error of [`UffdOps::alloc_folio`] (core mm's hook has no errno). Errors that mean
 /// something else to userfaultfd's users ([`EAGAIN`]: retry, [`EEXIST`]: already filled,
 /// [`ENOENT`], [`EFAULT`]) should not be used.
+///
+/// An error of [`UffdOps::ioctl`] is what `ioctl()` returns.
 ///
 /// The page cache is charged to the memory cgroup of the task that faults or calls the ioctl
 /// (as `filemap_add_folio()` does), not to the owner of the mapping.
@@ -739,8 +742,10 @@ impl<T: UffdOps> VTable<T> {
         // SAFETY: `create` put the object's data in `private_data`, which `release` takes back
         // only after the last reference to the file, and the caller holds one.
         let data = unsafe { T::Ptr::borrow((*file).private_data) };
-        // SAFETY: The file is valid for the duration of the call, and there is no active
-        // `fdget_pos` region on it on this thread (ioctl does not take one).
+        // SAFETY: The file is valid for the duration of the call. `fdget_pos()` takes
+        // `f_pos_lock` only for `FMODE_ATOMIC_POS` files, which anonymous inode files are not;
+        // but these files have no `read`, `write` or `llseek` operation, so nothing uses their
+        // position, and a `&File` gives no access to it.
         let file = unsafe { File::from_raw_file(file) };
         match T::ioctl(data, file, cmd, arg) {
             Ok(ret) => ret as c_long,
@@ -976,8 +981,11 @@ mod tests {
             )
         } as usize;
         // 0 if the resource could not be set up, `-errno` if `vm_mmap()` failed.
-        if addr == 0 || addr >= (bindings::MAX_ERRNO as usize).wrapping_neg() {
+        if addr == 0 {
             return Err(ENOMEM);
+        }
+        if addr >= (bindings::MAX_ERRNO as usize).wrapping_neg() {
+            return Err(Error::from_errno(addr as isize as c_int));
         }
         let mut byte = [0u8; 1];
         let read = UserSlice::new(UserPtr::from_addr(addr), 1)

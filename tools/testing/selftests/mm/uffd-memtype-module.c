@@ -784,7 +784,10 @@ static int case_object_fd(void)
 		    fallocate(fd, 0, 0, ps) ? errno : 0, EOPNOTSUPP, NULL, 0) ||
 	    !expect("fallocate(PUNCH_HOLE|KEEP_SIZE)",
 		    fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			      0, ps) ? errno : 0, 0, NULL, 0))
+			      0, ps) ? errno : 0, 0, NULL, 0) ||
+	    /* anon_inode_setattr(): the size is the one it was created with */
+	    !expect("ftruncate() of the object",
+		    ftruncate(fd, ps) ? errno : 0, EOPNOTSUPP, NULL, 0))
 		goto out;
 	ret = KSFT_PASS;
 out:
@@ -2565,7 +2568,7 @@ static const struct {
 	  case_create_size },
 	{ "unknown ioctl on the device or an object -> ENOTTY",
 	  case_ioctl_enotty },
-	{ "object fd: size rounded up, O_CLOEXEC; read/write -> EINVAL; punch holes",
+	{ "object fd: size rounded up, O_CLOEXEC; read/write/ftruncate refused; punch holes",
 	  case_object_fd },
 	{ "object ioctl: the type's own (rustmem counts inserted pages), else ENOTTY",
 	  case_object_ioctl },
