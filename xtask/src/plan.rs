@@ -154,7 +154,7 @@ fn mainline_suite() -> Vec<VmTest> {
     v.extend(stress_rows(STRESS_TYPES, 64, 8, 300));
     v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 300, 38));
     v.push(VmTest::new("uffd-ops-regs", "uffd-ops-regs", &[], Format::Ktap, 300, 241));
-    v.extend(memtype_module_tests());
+    v.extend(memtype_module_tests(MAINLINE_MEMTYPE_CASES));
     v.extend(reliability_tests());
     v.extend(guest_memfd_tests());
     v
@@ -162,12 +162,17 @@ fn mainline_suite() -> Vec<VmTest> {
 
 /// The series' end-to-end test of the memory types in modules, one run
 /// per type; each unloads and reloads its module last (-m), after its own
-/// cases.
-fn memtype_module_tests() -> Vec<VmTest> {
+/// cases, `cases` of them (the v6.18.15 edition's program has 42; the
+/// mainline one adds the object-ioctl case).
+/// uffd-memtype-module's cases per type in each edition.
+const MAINLINE_MEMTYPE_CASES: usize = 43;
+const LTS_MEMTYPE_CASES: usize = 42;
+
+fn memtype_module_tests(cases: usize) -> Vec<VmTest> {
     [("testmem", "/modules/test_uffd_memtype.ko"), ("rustmem", "/modules/rust_uffd_mem.ko")]
         .iter()
         .map(|(t, ko)| {
-            VmTest::new(&format!("uffd-memtype-module {t}"), "uffd-memtype-module", &["-t", t, "-m", ko], Format::Ktap, 300, 43)
+            VmTest::new(&format!("uffd-memtype-module {t}"), "uffd-memtype-module", &["-t", t, "-m", ko], Format::Ktap, 300, cases)
         })
         .collect()
 }
@@ -242,7 +247,7 @@ fn lts_suite() -> Vec<VmTest> {
         // 10 userfaultfd cases, one "<case>: ok" line each (and the exit status).
         VmTest::new("guest_memfd_test", "guest_memfd_test", &[], Format::ColonOk, 300, 10),
     ]);
-    v.extend(memtype_module_tests());
+    v.extend(memtype_module_tests(LTS_MEMTYPE_CASES));
     // uffd-hugetlb-fill-race checks patch 1 of this edition.
     v.extend(reliability_tests());
     v
@@ -347,7 +352,7 @@ pub fn plan(ed: &Edition, which: Kernel, scope: DebugScope) -> Vec<VmTest> {
             v.extend(stress_rows(STRESS_TYPES, 16, 4, 60));
             v.push(VmTest::new("uffd-wp-mremap", "uffd-wp-mremap", &[], Format::Ktap, 60, 38));
             v.extend(guest_memfd_uffd_debug_cases());
-            v.extend(memtype_module_tests());
+            v.extend(memtype_module_tests(MAINLINE_MEMTYPE_CASES));
             v.extend(reliability_tests().into_iter().filter(|t| t.program == "uffd-hugetlb-fill-race"));
             // uffd-fuzz with 4000 iterations, uffd-monitors with 4 rounds.
             v.extend(debug_quick().into_iter().filter(|t| t.program == "uffd-fuzz" || t.program == "uffd-monitors"));
