@@ -160,14 +160,14 @@ fn mainline_suite() -> Vec<VmTest> {
     v
 }
 
-/// The series' end-to-end test of the memory types in modules, one run
-/// per type; each unloads and reloads its module last (-m), after its own
-/// cases, `cases` of them (the v6.18.15 edition's program has 42; the
-/// mainline one adds the object-ioctl case).
-/// uffd-memtype-module's cases per type in each edition.
+/// uffd-memtype-module's cases per type in each edition: the v6.18.15
+/// edition's program has 42, the mainline one adds the object-ioctl case.
 const MAINLINE_MEMTYPE_CASES: usize = 43;
 const LTS_MEMTYPE_CASES: usize = 42;
 
+/// The series' end-to-end test of the memory types in modules, one run
+/// per type of `cases` cases; each unloads and reloads its module last
+/// (-m), after its own cases.
 fn memtype_module_tests(cases: usize) -> Vec<VmTest> {
     [("testmem", "/modules/test_uffd_memtype.ko"), ("rustmem", "/modules/rust_uffd_mem.ko")]
         .iter()

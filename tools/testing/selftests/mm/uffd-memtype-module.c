@@ -795,7 +795,6 @@ out:
 	return ret;
 }
 
-/* No userfaultfd yet: the memory type on its own. */
 static bool expect_inserted(struct fx *f, long want)
 {
 	long n = ioctl(f->fd, RUST_UFFD_MEM_INSERTED);
@@ -852,6 +851,7 @@ out:
 	return ret;
 }
 
+/* No userfaultfd yet: the memory type on its own. */
 static int case_plain_mappings(void)
 {
 	int ret = KSFT_FAIL;
